@@ -1,0 +1,301 @@
+//! The command line: one table of commands and their flags, parsed with
+//! `lexopt`. Help and usage text are generated from the same table, so
+//! they cannot drift from what is accepted.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+use crate::BadInput;
+
+pub struct FlagSpec {
+    pub name: &'static str,
+    /// `Some("NAME")` when the flag takes a value.
+    pub value: Option<&'static str>,
+    pub help: &'static str,
+}
+
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub summary: &'static str,
+    pub about: &'static str,
+    pub positionals: (usize, usize),
+    pub flags: &'static [FlagSpec],
+}
+
+const DRY_RUN: FlagSpec = FlagSpec {
+    name: "dry-run",
+    value: None,
+    help: "print every command and file change, change nothing",
+};
+const REMOTE: FlagSpec = FlagSpec {
+    name: "remote",
+    value: Some("NAME"),
+    help: "git remote to push to (default: origin)",
+};
+const ROOT_BRANCH: FlagSpec = FlagSpec {
+    name: "root-branch",
+    value: Some("NAME"),
+    help: "the release branch (default: root)",
+};
+const DOCS_BRANCH: FlagSpec = FlagSpec {
+    name: "docs-branch",
+    value: Some("NAME"),
+    help: "the generated docs branch (default: docs)",
+};
+
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "tools",
+    args: "",
+    summary: "install or verify the managed Python tools and print their versions",
+    about: "Creates the virtual environment of pinned, hash-checked Python tools \
+(build, twine, hatchling, mkdocs, mike, pypiserver) from tools/requirements.lock, \
+or verifies the existing one, then prints each tool's version. Other commands do \
+this on first need; the environment is reused until the lock file changes.\n\n\
+Location: $XTASK_TOOLS_DIR, else target/xtask-tools/ in the project.\n\
+Interpreter: $XTASK_PYTHON, else python3 (3.10 or newer, with the venv module).",
+    positionals: (0, 0),
+    flags: &[FlagSpec {
+        name: "reinstall",
+        value: None,
+        help: "delete the environment and install it again",
+    }],
+}];
+
+/// Flags every mutating command accepts; kept here so they stay uniform.
+#[allow(dead_code)]
+pub const MUTATING: [FlagSpec; 4] = [DRY_RUN, REMOTE, ROOT_BRANCH, DOCS_BRANCH];
+
+/// A command line checked against its `CommandSpec`.
+#[derive(Debug)]
+pub struct Parsed {
+    pub command: &'static str,
+    pub positionals: Vec<String>,
+    flags: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Parsed {
+    pub fn switch(&self, name: &str) -> bool {
+        self.flags.contains_key(name)
+    }
+
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.flags
+            .get(name)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+    }
+
+    #[allow(dead_code)]
+    pub fn values(&self, name: &str) -> &[String] {
+        self.flags.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+pub enum Invocation {
+    Run(Parsed),
+    Help(String),
+}
+
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, BadInput> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let first = parser
+        .next()
+        .map_err(|e| usage_error(None, &e.to_string()))?;
+    let spec = match first {
+        None | Some(Short('h') | Long("help")) => return Ok(Invocation::Help(main_help())),
+        Some(Value(name)) => {
+            let name = name.to_string_lossy();
+            if name == "help" {
+                return Ok(Invocation::Help(main_help()));
+            }
+            find(&name).ok_or_else(|| usage_error(None, &format!("unknown command `{name}`")))?
+        }
+        Some(other) => {
+            return Err(usage_error(
+                None,
+                &format!("expected a command, found {}", other.unexpected()),
+            ))
+        }
+    };
+
+    let mut parsed = Parsed {
+        command: spec.name,
+        positionals: Vec::new(),
+        flags: BTreeMap::new(),
+    };
+    let bad = |msg: String| usage_error(Some(spec), &msg);
+    while let Some(arg) = parser.next().map_err(|e| bad(e.to_string()))? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Invocation::Help(command_help(spec))),
+            Long(name) => {
+                let name = name.to_string();
+                let flag = spec
+                    .flags
+                    .iter()
+                    .find(|f| f.name == name)
+                    .ok_or_else(|| bad(format!("unknown option `--{name}`")))?;
+                let value = match flag.value {
+                    None => String::new(),
+                    Some(_) => {
+                        let raw = parser
+                            .value()
+                            .map_err(|_| bad(format!("`--{name}` needs a value")))?;
+                        raw.into_string()
+                            .map_err(|_| bad(format!("`--{name}` value is not valid UTF-8")))?
+                    }
+                };
+                parsed.flags.entry(flag.name).or_default().push(value);
+            }
+            Value(value) => {
+                let value = value
+                    .into_string()
+                    .map_err(|_| bad("an argument is not valid UTF-8".into()))?;
+                parsed.positionals.push(value);
+            }
+            Short(c) => return Err(bad(format!("unknown option `-{c}`"))),
+        }
+    }
+    let (min, max) = spec.positionals;
+    let n = parsed.positionals.len();
+    if n < min {
+        return Err(bad(format!("missing argument: expected {}", spec.args)));
+    }
+    if n > max {
+        return Err(bad(format!(
+            "unexpected argument `{}`",
+            parsed.positionals[max]
+        )));
+    }
+    Ok(Invocation::Run(parsed))
+}
+
+fn find(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+fn usage_line(spec: &CommandSpec) -> String {
+    let args = if spec.args.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", spec.args)
+    };
+    let opts = if spec.flags.is_empty() {
+        ""
+    } else {
+        " [OPTIONS]"
+    };
+    format!("usage: cargo xtask {}{args}{opts}", spec.name)
+}
+
+fn usage_error(spec: Option<&CommandSpec>, msg: &str) -> BadInput {
+    let usage = match spec {
+        Some(spec) => format!(
+            "{}\n(run `cargo xtask {} --help` for details)",
+            usage_line(spec),
+            spec.name
+        ),
+        None => "usage: cargo xtask <COMMAND> [ARGS] [OPTIONS]\n(run `cargo xtask --help` for the commands)".to_string(),
+    };
+    BadInput(format!("{msg}\n{usage}"))
+}
+
+pub fn main_help() -> String {
+    let width = COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::from(
+        "Release and docs automation for mindoff-dataport.\n\n\
+usage: cargo xtask <COMMAND> [ARGS] [OPTIONS]\n\ncommands:\n",
+    );
+    for c in COMMANDS {
+        out.push_str(&format!("  {:width$}  {}\n", c.name, c.summary));
+    }
+    out.push_str(
+        "\n`cargo xtask <COMMAND> --help` explains one command.\n\
+Exit codes: 0 done or nothing to do, 1 failed, 2 bad input or usage.\n",
+    );
+    out
+}
+
+pub fn command_help(spec: &CommandSpec) -> String {
+    let mut out = format!(
+        "{}\n\n{}\n\n{}\n",
+        spec.summary,
+        spec.about,
+        usage_line(spec)
+    );
+    if !spec.flags.is_empty() {
+        out.push_str("\noptions:\n");
+        let names: Vec<String> = spec
+            .flags
+            .iter()
+            .map(|f| match f.value {
+                Some(v) => format!("--{} {v}", f.name),
+                None => format!("--{}", f.name),
+            })
+            .collect();
+        let width = names.iter().map(String::len).max().unwrap_or(0);
+        for (name, f) in names.iter().zip(spec.flags) {
+            out.push_str(&format!("  {name:width$}  {}\n", f.help));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Invocation, BadInput> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn no_command_prints_help() {
+        assert!(matches!(run(&[]), Ok(Invocation::Help(_))));
+        assert!(matches!(run(&["--help"]), Ok(Invocation::Help(_))));
+    }
+
+    #[test]
+    fn unknown_command_is_usage_error() {
+        let err = run(&["frobnicate"]).err().map(|e| e.0).unwrap_or_default();
+        assert!(err.contains("unknown command `frobnicate`"), "{err}");
+        assert!(err.contains("usage: cargo xtask"), "{err}");
+    }
+
+    #[test]
+    fn unknown_flag_and_extra_args_are_usage_errors() {
+        let err = run(&["tools", "--frob"])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("unknown option `--frob`"), "{err}");
+        let err = run(&["tools", "extra"])
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("unexpected argument `extra`"), "{err}");
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        for spec in COMMANDS {
+            let help = command_help(spec);
+            assert!(help.contains(&usage_line(spec)));
+            assert!(main_help().contains(spec.summary));
+            assert!(matches!(
+                run(&[spec.name, "--help"]),
+                Ok(Invocation::Help(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn switch_is_recorded() {
+        let Ok(Invocation::Run(p)) = run(&["tools", "--reinstall"]) else {
+            panic!("expected a parsed command");
+        };
+        assert!(p.switch("reinstall"));
+        assert_eq!(p.value("reinstall"), Some(""));
+    }
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask`: the release and docs tooling of mindoff-dataport.
+//!
+//! This file only dispatches. Each command lives in its own module; pure
+//! values, text edits and decisions live in modules of their own.
+
+mod flags;
+mod tools;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use camino::Utf8PathBuf;
+use xshell::{cmd, Shell};
+
+/// A refusal caused by the caller's input: exit code 2, nothing changed.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn main() -> ExitCode {
+    let invocation = match flags::parse(std::env::args_os().skip(1)) {
+        Ok(invocation) => invocation,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let parsed = match invocation {
+        flags::Invocation::Help(text) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        flags::Invocation::Run(parsed) => parsed,
+    };
+    match run(parsed) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(args: flags::Parsed) -> Result<()> {
+    let sh = Shell::new().context("starting the command runner")?;
+    let root = project_root(&sh)?;
+    sh.change_dir(&root);
+    match args.command {
+        "tools" => tools::run(&sh, &root, args.switch("reinstall")),
+        other => unreachable!("command `{other}` is in the table but not dispatched"),
+    }
+}
+
+/// The git top level of the current directory, so every command works on
+/// any clone of the repository.
+fn project_root(sh: &Shell) -> Result<Utf8PathBuf> {
+    let top = cmd!(sh, "git rev-parse --show-toplevel")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .map_err(|_| {
+            BadInput(
+                "not inside a git repository: run cargo xtask from a clone of mindoff-dataport"
+                    .into(),
+            )
+        })?;
+    Ok(Utf8PathBuf::from(top))
+}
