@@ -3,8 +3,12 @@
 //! This file only dispatches. Each command lives in its own module; pure
 //! values, text edits and decisions live in modules of their own.
 
+mod changelog;
 mod flags;
+mod index;
+mod pyproject;
 mod tools;
+mod version;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -14,7 +18,7 @@ use camino::Utf8PathBuf;
 use xshell::{cmd, Shell};
 
 /// A refusal caused by the caller's input: exit code 2, nothing changed.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct BadInput(pub String);
 
 impl fmt::Display for BadInput {

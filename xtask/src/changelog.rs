@@ -1,0 +1,513 @@
+//! Pure text edits of `CHANGELOG.md`: rotate `## Recent Changes` to a
+//! release heading, revert that (merging entries that arrived meanwhile),
+//! and read one version's section.
+//!
+//! Every edit keeps line endings (LF or CRLF), a byte-order mark, and every
+//! byte outside the lines it changes.
+
+use crate::version::Tag;
+use crate::BadInput;
+
+pub const FILE: &str = "CHANGELOG.md";
+pub const RECENT: &str = "Recent Changes";
+const BOM: &str = "\u{feff}";
+
+/// The outcome of a text edit.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Edit {
+    Changed(String),
+    Unchanged,
+}
+
+/// One line with its line ending, if any.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    full: &'a str,
+}
+
+impl<'a> Line<'a> {
+    fn content(&self) -> &'a str {
+        self.full.trim_end_matches(['\n', '\r'])
+    }
+
+    fn h2(&self) -> Option<&'a str> {
+        self.content().strip_prefix("## ").map(str::trim)
+    }
+
+    fn h3(&self) -> Option<&'a str> {
+        self.content().strip_prefix("### ").map(str::trim)
+    }
+
+    fn is_blank(&self) -> bool {
+        self.content().trim().is_empty()
+    }
+
+    fn is_entry(&self) -> bool {
+        let t = self.content().trim_start();
+        ["- ", "* ", "+ "].iter().any(|p| t.starts_with(p))
+    }
+}
+
+/// The text split into lines, with the BOM and the dominant line ending.
+struct Doc<'a> {
+    bom: &'a str,
+    lines: Vec<Line<'a>>,
+    eol: &'static str,
+}
+
+impl<'a> Doc<'a> {
+    fn parse(text: &'a str) -> Doc<'a> {
+        let (bom, body) = match text.strip_prefix(BOM) {
+            Some(rest) => (BOM, rest),
+            None => ("", text),
+        };
+        let lines: Vec<Line> = body
+            .split_inclusive('\n')
+            .map(|full| Line { full })
+            .collect();
+        let crlf = lines.iter().filter(|l| l.full.ends_with("\r\n")).count();
+        let eol = if crlf * 2 > lines.len() { "\r\n" } else { "\n" };
+        Doc { bom, lines, eol }
+    }
+
+    /// Indexes of every `## NAME` heading.
+    fn h2_indexes(&self, name: &str) -> Vec<usize> {
+        (0..self.lines.len())
+            .filter(|&i| self.lines[i].h2() == Some(name))
+            .collect()
+    }
+
+    /// The line index after the section whose heading is at `start`.
+    fn section_end(&self, start: usize) -> usize {
+        (start + 1..self.lines.len())
+            .find(|&i| self.lines[i].h2().is_some())
+            .unwrap_or(self.lines.len())
+    }
+
+    /// The edited file: the BOM (if any) and the lines.
+    fn assemble(&self, parts: &[&str]) -> String {
+        format!("{}{}", self.bom, join(parts, self.eol))
+    }
+
+    fn heading(&self, at: usize, name: &str) -> String {
+        let line = self.lines[at].full;
+        let eol = &line[line.trim_end_matches(['\n', '\r']).len()..];
+        format!("## {name}{eol}")
+    }
+}
+
+fn one_heading(doc: &Doc, name: &str) -> Result<Option<usize>, BadInput> {
+    match doc.h2_indexes(name).as_slice() {
+        [] => Ok(None),
+        [at] => Ok(Some(*at)),
+        [first, second, ..] => Err(BadInput(format!(
+            "{FILE} has `## {name}` twice (lines {} and {}): keep one section per heading",
+            first + 1,
+            second + 1
+        ))),
+    }
+}
+
+/// Joins lines, adding a line ending where a line that lacked one (the
+/// file's last) is followed by more text.
+fn join(parts: &[&str], eol: &str) -> String {
+    let mut out = String::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// `## Recent Changes` becomes `## vX.Y.Z`. Unchanged when this tag's
+/// heading already exists (a re-run, or `cargo xtask tag` did it).
+pub fn rotate(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
+    let doc = Doc::parse(text);
+    let name = tag.to_string();
+    if one_heading(&doc, &name)?.is_some() {
+        return Ok(Edit::Unchanged);
+    }
+    let recent = one_heading(&doc, RECENT)?.ok_or_else(|| {
+        BadInput(format!(
+            "{FILE} has no `## {RECENT}` section to release as {tag}: add the release's \
+entries under a `## {RECENT}` heading above the previous release"
+        ))
+    })?;
+    let end = doc.section_end(recent);
+    if !doc.lines[recent + 1..end].iter().any(Line::is_entry) {
+        return Err(BadInput(format!(
+            "{FILE}:{}: `## {RECENT}` has no entries, so there is nothing to release as {tag}: \
+add at least one `- ...` entry under it",
+            recent + 1
+        )));
+    }
+    if let Some(newer) = released_headings(&doc).find(|t| t >= tag) {
+        return Err(BadInput(format!(
+            "{FILE} already has a section for {newer}, which is not older than {tag}: \
+releases are linear, so tag a version newer than {newer}"
+        )));
+    }
+    let heading = doc.heading(recent, &name);
+    let mut parts: Vec<&str> = doc.lines[..recent].iter().map(|l| l.full).collect();
+    parts.push(&heading);
+    parts.extend(doc.lines[recent + 1..].iter().map(|l| l.full));
+    Ok(Edit::Changed(doc.assemble(&parts)))
+}
+
+fn released_headings<'d>(doc: &'d Doc) -> impl Iterator<Item = Tag> + 'd {
+    doc.lines
+        .iter()
+        .filter_map(|l| l.h2())
+        .filter_map(Tag::from_git)
+}
+
+/// A section body split into its text before the first `###` and its
+/// `### Category` groups.
+struct Body<'a> {
+    preamble: Vec<Line<'a>>,
+    groups: Vec<(Line<'a>, Vec<Line<'a>>)>,
+}
+
+impl<'a> Body<'a> {
+    fn parse(lines: &[Line<'a>]) -> Body<'a> {
+        let mut body = Body {
+            preamble: Vec::new(),
+            groups: Vec::new(),
+        };
+        for line in lines {
+            match (line.h3(), body.groups.last_mut()) {
+                (Some(_), _) => body.groups.push((*line, Vec::new())),
+                (None, Some((_, group))) => group.push(*line),
+                (None, None) => body.preamble.push(*line),
+            }
+        }
+        body
+    }
+
+    /// Adds `other`'s content: entries of a known category go to the end of
+    /// that category, unknown categories are appended. Nothing is dropped.
+    fn absorb(&mut self, other: Body<'a>) {
+        insert_before_trailing_blanks(&mut self.preamble, content_lines(&other.preamble));
+        for (heading, lines) in other.groups {
+            let title = heading.h3();
+            match self.groups.iter_mut().find(|(h, _)| h.h3() == title) {
+                Some((_, group)) => insert_before_trailing_blanks(group, content_lines(&lines)),
+                None => self.groups.push((heading, lines)),
+            }
+        }
+    }
+
+    fn render(&self, eol: &str) -> String {
+        let mut out = join(
+            &self.preamble.iter().map(|l| l.full).collect::<Vec<_>>(),
+            eol,
+        );
+        for (heading, lines) in &self.groups {
+            // Keep the format's blank line between groups.
+            let separated =
+                out.trim().is_empty() || out.ends_with("\n\n") || out.ends_with("\n\r\n");
+            if !separated {
+                if !out.ends_with('\n') {
+                    out.push_str(eol);
+                }
+                out.push_str(eol);
+            }
+            let mut parts = vec![out.as_str(), heading.full];
+            parts.extend(lines.iter().map(|l| l.full));
+            out = join(&parts, eol);
+        }
+        out
+    }
+}
+
+fn content_lines<'a>(lines: &[Line<'a>]) -> Vec<Line<'a>> {
+    lines.iter().filter(|l| !l.is_blank()).copied().collect()
+}
+
+fn insert_before_trailing_blanks<'a>(target: &mut Vec<Line<'a>>, new: Vec<Line<'a>>) {
+    let at = target
+        .iter()
+        .rposition(|l| !l.is_blank())
+        .map_or(0, |i| i + 1);
+    target.splice(at..at, new);
+}
+
+/// Undoes `rotate`: `## vX.Y.Z` becomes `## Recent Changes` again. When a
+/// new `## Recent Changes` appeared above it meanwhile, both sections merge
+/// into one. Unchanged when there is nothing to revert.
+pub fn revert(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
+    let doc = Doc::parse(text);
+    let Some(release) = one_heading(&doc, &tag.to_string())? else {
+        return match one_heading(&doc, RECENT)? {
+            Some(_) => Ok(Edit::Unchanged),
+            None => Err(BadInput(format!(
+                "{FILE} has neither `## {tag}` nor `## {RECENT}`: nothing to revert"
+            ))),
+        };
+    };
+    let release_end = doc.section_end(release);
+    let all = |range: std::ops::Range<usize>| -> Vec<&str> {
+        doc.lines[range].iter().map(|l| l.full).collect()
+    };
+    let heading = doc.heading(release, RECENT);
+    let mut parts: Vec<&str> = Vec::new();
+    match one_heading(&doc, RECENT)? {
+        None => {
+            parts.extend(all(0..release));
+            parts.push(&heading);
+            parts.extend(all(release + 1..doc.lines.len()));
+            Ok(Edit::Changed(doc.assemble(&parts)))
+        }
+        Some(recent) if doc.section_end(recent) == release => {
+            let mut merged = Body::parse(&doc.lines[release + 1..release_end]);
+            merged.absorb(Body::parse(&doc.lines[recent + 1..release]));
+            let body = merged.render(doc.eol);
+            parts.extend(all(0..recent));
+            parts.push(&heading);
+            parts.push(&body);
+            parts.extend(all(release_end..doc.lines.len()));
+            Ok(Edit::Changed(doc.assemble(&parts)))
+        }
+        Some(recent) => Err(BadInput(format!(
+            "{FILE}:{}: `## {RECENT}` is not directly above `## {tag}` (line {}): \
+merge the sections by hand, then re-run",
+            recent + 1,
+            release + 1
+        ))),
+    }
+}
+
+/// The body of `## vX.Y.Z`, without surrounding blank lines: the GitHub
+/// Release notes for that tag.
+pub fn section(text: &str, tag: &Tag) -> Option<String> {
+    let doc = Doc::parse(text);
+    let at = *doc.h2_indexes(&tag.to_string()).first()?;
+    let end = doc.section_end(at);
+    let body: String = doc.lines[at + 1..end].iter().map(|l| l.full).collect();
+    Some(body.trim().replace("\r\n", "\n"))
+}
+
+/// How many entries `## Recent Changes` holds, `None` when it is missing.
+pub fn recent_entries(text: &str) -> Option<usize> {
+    let doc = Doc::parse(text);
+    let at = *doc.h2_indexes(RECENT).first()?;
+    let end = doc.section_end(at);
+    Some(
+        doc.lines[at + 1..end]
+            .iter()
+            .filter(|l| l.is_entry())
+            .count(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(s: &str) -> Tag {
+        Tag::parse(s).expect("valid tag")
+    }
+
+    const LOG: &str = "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Fixes\n\n- 🔧 Fix a ([#12](https://x/12))\n\n## v0.6.0\n\n### Features\n\n- ✨ Add b ([#9](https://x/9))\n";
+
+    fn changed(edit: Result<Edit, BadInput>) -> String {
+        match edit {
+            Ok(Edit::Changed(s)) => s,
+            Ok(Edit::Unchanged) => panic!("expected a change, got none"),
+            Err(e) => panic!("expected a change, got: {e}"),
+        }
+    }
+
+    #[test]
+    fn rotate_renames_only_the_heading() {
+        let out = changed(rotate(LOG, &tag("v0.7.0")));
+        assert_eq!(out, LOG.replace("## Recent Changes", "## v0.7.0"));
+    }
+
+    #[test]
+    fn rotate_then_revert_round_trips_byte_for_byte() {
+        let variants = [
+            LOG.to_string(),
+            LOG.replace('\n', "\r\n"),
+            format!("{BOM}{LOG}"),
+            format!("{BOM}{}", LOG.replace('\n', "\r\n")),
+            LOG.trim_end().to_string(),
+            format!("{LOG}\n<!-- trailing text, kept -->\n\n"),
+            LOG.replace("## Recent Changes", "## Recent Changes   "),
+        ];
+        for original in variants {
+            // A heading's trailing spaces are not kept; everything else is.
+            let original = original.replace("Changes   ", "Changes");
+            let rotated = changed(rotate(&original, &tag("v0.7.0")));
+            assert_eq!(
+                rotated,
+                original.replacen("## Recent Changes", "## v0.7.0", 1)
+            );
+            let back = changed(revert(&rotated, &tag("v0.7.0")));
+            assert_eq!(back, original);
+            assert_eq!(rotate(&rotated, &tag("v0.7.0")), Ok(Edit::Unchanged));
+        }
+    }
+
+    #[test]
+    fn rotate_keeps_crlf_and_bom() {
+        let original = format!("{BOM}{}", LOG.replace('\n', "\r\n"));
+        let out = changed(rotate(&original, &tag("v0.7.0")));
+        assert!(out.starts_with(BOM));
+        assert!(out.contains("## v0.7.0\r\n"));
+        assert_eq!(out.matches('\n').count(), out.matches("\r\n").count());
+    }
+
+    /// The malformed-changelog corpus: each input, the tag, and the message.
+    const MALFORMED: &[(&str, &str, &str)] = &[
+        ("", "v0.7.0", "no `## Recent Changes` section"),
+        (
+            "<h1>Release Notes</h1>\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "## v0.6.0\n\n- a\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "## Recent changes\n\n- a\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "# Recent Changes\n\n- a\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "###Recent Changes\n- a\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "##Recent Changes\n- a\n",
+            "v0.7.0",
+            "no `## Recent Changes` section",
+        ),
+        ("## Recent Changes\n", "v0.7.0", "has no entries"),
+        (
+            "## Recent Changes\n\n### Fixes\n\n## v0.6.0\n- a\n",
+            "v0.7.0",
+            "has no entries",
+        ),
+        (
+            "## Recent Changes\n\nNothing yet.\n",
+            "v0.7.0",
+            "has no entries",
+        ),
+        (
+            "## Recent Changes\n\n-no space\n",
+            "v0.7.0",
+            "has no entries",
+        ),
+        (
+            "## Recent Changes\n- a\n## Recent Changes\n- b\n",
+            "v0.7.0",
+            "twice (lines 1 and 3)",
+        ),
+        (
+            "## Recent Changes\n- a\n## v0.8.0\n- b\n",
+            "v0.7.0",
+            "already has a section for v0.8.0",
+        ),
+        (
+            "## Recent Changes\n- a\n## v0.7.0\n- b\n## v0.7.0\n",
+            "v0.7.0",
+            "`## v0.7.0` twice",
+        ),
+    ];
+
+    #[test]
+    fn malformed_changelogs_are_refused_with_a_clear_message() {
+        for (text, t, message) in MALFORMED {
+            let err = match rotate(text, &tag(t)) {
+                Err(e) => e.0,
+                Ok(edit) => panic!("{text:?} was accepted: {edit:?}"),
+            };
+            assert!(err.contains(message), "{text:?}: {err}");
+            assert!(err.contains(FILE), "{err}");
+        }
+    }
+
+    #[test]
+    fn empty_section_error_names_the_line() {
+        let err = rotate(
+            "<h1>R</h1>\n\n## Recent Changes\n\n## v0.6.0\n- a\n",
+            &tag("v0.7.0"),
+        );
+        assert!(matches!(err, Err(BadInput(m)) if m.starts_with("CHANGELOG.md:3:")));
+    }
+
+    #[test]
+    fn revert_merges_entries_that_arrived_meanwhile() {
+        let rotated = changed(rotate(LOG, &tag("v0.7.0")));
+        // A merged PR re-created `## Recent Changes` above the release.
+        let with_new = rotated.replace(
+            "## v0.7.0",
+            "## Recent Changes\n\n### Fixes\n\n- 🔧 Fix c ([#14](https://x/14))\n\n### Documentation\n\n- 📝 Doc d ([#15](https://x/15))\n\n## v0.7.0",
+        );
+        let merged = changed(revert(&with_new, &tag("v0.7.0")));
+        assert_eq!(
+            merged,
+            "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Fixes\n\n- 🔧 Fix a ([#12](https://x/12))\n- 🔧 Fix c ([#14](https://x/14))\n\n### Documentation\n\n- 📝 Doc d ([#15](https://x/15))\n\n## v0.6.0\n\n### Features\n\n- ✨ Add b ([#9](https://x/9))\n"
+        );
+        assert_eq!(merged.matches("## Recent Changes").count(), 1);
+    }
+
+    #[test]
+    fn revert_merge_keeps_crlf() {
+        let rotated = changed(rotate(&LOG.replace('\n', "\r\n"), &tag("v0.7.0")));
+        let with_new = rotated.replace(
+            "## v0.7.0",
+            "## Recent Changes\r\n\r\n### Internal\r\n\r\n- 🧹 Tidy e\r\n\r\n## v0.7.0",
+        );
+        let merged = changed(revert(&with_new, &tag("v0.7.0")));
+        assert_eq!(
+            merged.matches('\n').count(),
+            merged.matches("\r\n").count(),
+            "{merged:?}"
+        );
+        assert!(
+            merged.contains("### Internal\r\n\r\n- 🧹 Tidy e\r\n"),
+            "{merged:?}"
+        );
+        assert!(
+            merged.contains("- 🔧 Fix a ([#12](https://x/12))\r\n"),
+            "{merged:?}"
+        );
+    }
+
+    #[test]
+    fn revert_without_a_release_heading_is_a_no_op_or_an_error() {
+        assert_eq!(revert(LOG, &tag("v0.7.0")), Ok(Edit::Unchanged));
+        let err = revert("## v0.6.0\n- a\n", &tag("v0.7.0"));
+        assert!(matches!(err, Err(BadInput(m)) if m.contains("nothing to revert")));
+    }
+
+    #[test]
+    fn revert_refuses_a_recent_section_that_is_not_adjacent() {
+        let text = "## Recent Changes\n- n\n## v0.6.1\n- x\n## v0.7.0\n- a\n";
+        let err = revert(text, &tag("v0.7.0"));
+        assert!(matches!(err, Err(BadInput(m)) if m.contains("not directly above")));
+    }
+
+    #[test]
+    fn section_and_entry_count() {
+        assert_eq!(
+            section(LOG, &tag("v0.6.0")).as_deref(),
+            Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
+        );
+        assert_eq!(section(LOG, &tag("v0.5.0")), None);
+        assert_eq!(recent_entries(LOG), Some(1));
+        assert_eq!(recent_entries("## v0.6.0\n- a\n"), None);
+    }
+}
