@@ -44,7 +44,50 @@ const DOCS_BRANCH: FlagSpec = FlagSpec {
     help: "the generated docs branch (default: docs)",
 };
 
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "release",
+        args: "vX.Y.Z",
+        summary: "the CD pipeline: validate, changelog, version, build, check, publish, verify",
+        about: "Releases an existing tag vX.Y.Z: checks it (strict form, on the release branch, \
+newer than every release tag, nothing but CHANGELOG.md and pyproject.toml changed since), \
+renames `## Recent Changes` to `## vX.Y.Z` and commits, syncs pyproject.toml's version \
+and commits if it differed, pushes, builds with the managed tools, runs \
+`twine check --strict`, uploads what the index lacks and waits until the index lists \
+every file with its sha256. When a step after `changelog` fails and the version is not \
+on the index, the changelog heading is restored. Re-running converges; a finished \
+release is a no-op.\n\n\
+Index: TWINE_REPOSITORY_URL (default: twine's own), credentials in TWINE_USERNAME / \
+TWINE_PASSWORD, read from the environment only. XTASK_INDEX_URL sets the simple index \
+to read (default: derived from the upload URL). XTASK_VERIFY_TIMEOUT bounds the wait \
+for the index in seconds (default 120).",
+        positionals: (1, 1),
+        flags: &[
+            FlagSpec {
+                name: "step",
+                value: Some("NAME"),
+                help: "run one step alone: validate, changelog, version, build, check, publish, verify, revert",
+            },
+            DRY_RUN,
+            REMOTE,
+            ROOT_BRANCH,
+        ],
+    },
+    CommandSpec {
+        name: "tag",
+        args: "vX.Y.Z",
+        summary: "make the release commit and annotated tag on root, and push both atomically",
+        about: "The maintainer's side of a release, run before publishing the GitHub Release. \
+Checks that the tree is clean, HEAD is the release branch and in sync with the remote, the \
+tag is new and newer than every release tag, and `## Recent Changes` has entries. Then \
+makes one commit \"Release vX.Y.Z\" (changelog heading and pyproject.toml version), the \
+annotated tag \"Release vX.Y.Z\" on it, and pushes branch and tag in one atomic push. If \
+the push is refused, the local commit and tag are undone. Re-running after success is a \
+no-op.",
+        positionals: (1, 1),
+        flags: &[DRY_RUN, REMOTE, ROOT_BRANCH],
+    },
+    CommandSpec {
     name: "tools",
     args: "",
     summary: "install or verify the managed Python tools and print their versions",
@@ -61,10 +104,6 @@ Interpreter: $XTASK_PYTHON, else python3 (3.10 or newer, with the venv module)."
         help: "delete the environment and install it again",
     }],
 }];
-
-/// Flags every mutating command accepts; kept here so they stay uniform.
-#[allow(dead_code)]
-pub const MUTATING: [FlagSpec; 4] = [DRY_RUN, REMOTE, ROOT_BRANCH, DOCS_BRANCH];
 
 /// A command line checked against its `CommandSpec`.
 #[derive(Debug)]
@@ -86,7 +125,6 @@ impl Parsed {
             .map(String::as_str)
     }
 
-    #[allow(dead_code)]
     pub fn values(&self, name: &str) -> &[String] {
         self.flags.get(name).map(Vec::as_slice).unwrap_or(&[])
     }

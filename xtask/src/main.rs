@@ -5,9 +5,13 @@
 
 mod changelog;
 mod flags;
+mod git;
 mod index;
 mod pyproject;
+mod release;
+mod tagging;
 mod tools;
+mod ui;
 mod version;
 
 use std::fmt;
@@ -63,8 +67,35 @@ fn run(args: flags::Parsed) -> Result<()> {
     sh.change_dir(&root);
     match args.command {
         "tools" => tools::run(&sh, &root, args.switch("reinstall")),
+        "release" => release::run(
+            &sh,
+            &root,
+            release::Options {
+                tag: version::Tag::parse(&args.positionals[0])?,
+                step: args.value("step").map(str::to_string),
+                dry_run: args.switch("dry-run"),
+                remote: args.value("remote").unwrap_or("origin").to_string(),
+                branch: args.value("root-branch").unwrap_or("root").to_string(),
+            },
+        ),
+        "tag" => tagging::run(
+            &sh,
+            &root,
+            tagging::Options {
+                tag: version::Tag::parse(&args.positionals[0])?,
+                dry_run: args.switch("dry-run"),
+                remote: args.value("remote").unwrap_or("origin").to_string(),
+                branch: args.value("root-branch").unwrap_or("root").to_string(),
+            },
+        ),
         other => unreachable!("command `{other}` is in the table but not dispatched"),
     }
+}
+
+/// Reads a file of the project, saying which one failed.
+pub fn read(root: &camino::Utf8Path, file: &str) -> Result<String> {
+    let path = root.join(file);
+    std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))
 }
 
 /// The git top level of the current directory, so every command works on

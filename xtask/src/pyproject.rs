@@ -18,6 +18,21 @@ pub fn read_version(text: &str) -> Result<String, BadInput> {
     Ok(version)
 }
 
+/// The `[project].name`, the distribution published.
+pub fn read_name(text: &str) -> Result<String, BadInput> {
+    let doc = Document::parse(text).map_err(|e| {
+        BadInput(format!(
+            "{FILE} is not valid TOML: {}",
+            e.to_string().trim_end()
+        ))
+    })?;
+    doc.get("project")
+        .and_then(|p| p.get("name"))
+        .and_then(Item::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| BadInput(format!("{FILE}: [project] has no `name`")))
+}
+
 /// Sets `[project].version` to the tag's PEP 440 form.
 pub fn sync_version(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
     let (current, span) = locate_version(text)?;

@@ -1,0 +1,79 @@
+//! Output: one header per step with its duration, and a summary table.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+pub struct Steps {
+    rows: Vec<(String, Duration, String)>,
+}
+
+impl Steps {
+    pub fn new() -> Steps {
+        Steps { rows: Vec::new() }
+    }
+
+    /// Runs one step under a header; `f` returns a one-line outcome.
+    pub fn run(&mut self, name: &str, f: impl FnOnce() -> Result<String>) -> Result<()> {
+        println!("==> {name}");
+        let start = Instant::now();
+        let result = f();
+        let took = start.elapsed();
+        let outcome = match &result {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => "FAILED".to_string(),
+        };
+        println!("    {name}: {outcome} ({})", seconds(took));
+        self.rows.push((name.to_string(), took, outcome));
+        result.map(|_| ())
+    }
+
+    pub fn summary(&self) {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.0.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!("\n{:width$}  {:>8}  outcome", "step", "time");
+        let mut total = Duration::ZERO;
+        for (name, took, outcome) in &self.rows {
+            println!("{name:width$}  {:>8}  {outcome}", seconds(*took));
+            total += *took;
+        }
+        println!("{:width$}  {:>8}", "total", seconds(total));
+    }
+}
+
+pub fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// Prints what a dry run would do.
+pub fn would(action: &str) {
+    println!("    [dry-run] would {action}");
+}
+
+/// A minimal diff of a one-region edit: the lines that differ.
+pub fn print_diff(path: &str, before: &str, after: &str) {
+    let old: Vec<&str> = before.lines().collect();
+    let new: Vec<&str> = after.lines().collect();
+    let head = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let tail = old[head..]
+        .iter()
+        .rev()
+        .zip(new[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    println!(
+        "    --- a/{path}\n    +++ b/{path}\n    @@ line {} @@",
+        head + 1
+    );
+    for line in &old[head..old.len() - tail] {
+        println!("    -{line}");
+    }
+    for line in &new[head..new.len() - tail] {
+        println!("    +{line}");
+    }
+}

@@ -1,0 +1,369 @@
+//! `cargo xtask tag` and `cargo xtask release` on real components: a
+//! sandbox clone with a bare remote, a real pypiserver, the managed tools.
+
+mod harness;
+
+use std::fs;
+use std::process::{Command, Output};
+
+use harness::{git, run_ok, text, Index, Sandbox, PASSWORD, USER};
+
+/// The xtask with the index configured by environment, as in CI.
+fn with_index(mut cmd: Command, index: &Index, password: &str) -> Command {
+    cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("TWINE_USERNAME", USER)
+        .env("TWINE_PASSWORD", password)
+        .env("XTASK_VERIFY_TIMEOUT", "20");
+    cmd
+}
+
+fn output(mut cmd: Command) -> Output {
+    cmd.output().expect("running xtask")
+}
+
+fn remote_file(sandbox: &Sandbox, rev: &str, file: &str) -> String {
+    git(&sandbox.remote, &["show", &format!("{rev}:{file}")])
+}
+
+/// Everything a command could change: refs and files of the clone, refs of
+/// the remote, files on the index.
+fn snapshot(sandbox: &Sandbox, index: &Index) -> String {
+    format!(
+        "{}\n{}\n{}\n{}\n{:?}",
+        git(&sandbox.work, &["for-each-ref"]),
+        git(&sandbox.work, &["status", "--porcelain", "--ignored"]),
+        git(&sandbox.work, &["stash", "list"]),
+        git(&sandbox.remote, &["for-each-ref"]),
+        index.files()
+    )
+}
+
+/// The guide's flow: a plain annotated tag on `root`, pushed by hand.
+fn plain_tag(sandbox: &Sandbox, tag: &str) {
+    git(
+        &sandbox.work,
+        &["tag", "-a", tag, "-m", &format!("Release {tag}")],
+    );
+    git(&sandbox.work, &["push", "-q", "origin", tag]);
+}
+
+#[test]
+fn tag_then_release_publishes_the_tagged_commit() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+
+    let out = output(sandbox.xtask(&["tag", "v0.7.0"]));
+    assert!(out.status.success(), "{}", text(&out));
+    let tagged = git(&sandbox.remote, &["rev-parse", "v0.7.0^{commit}"]);
+    assert_eq!(tagged, git(&sandbox.remote, &["rev-parse", "root"]));
+    assert_eq!(git(&sandbox.remote, &["cat-file", "-t", "v0.7.0"]), "tag");
+    assert!(remote_file(&sandbox, "v0.7.0", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+    assert!(remote_file(&sandbox, "v0.7.0", "pyproject.toml").contains("version = \"0.7.0\""));
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains(PASSWORD), "the password leaked:\n{all}");
+    for step in [
+        "validate",
+        "changelog",
+        "version",
+        "build",
+        "check",
+        "publish",
+        "verify",
+    ] {
+        assert!(
+            all.contains(&format!("==> {step}")),
+            "no {step} header:\n{all}"
+        );
+    }
+    // Nothing left to edit: the CD built exactly the tagged commit.
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), tagged);
+    assert_eq!(
+        index.files(),
+        [
+            "mindoff_dataport-0.7.0-py3-none-any.whl",
+            "mindoff_dataport-0.7.0.tar.gz"
+        ]
+    );
+    let (_venv, python) = harness::install_from_index(&index, "mindoff-dataport==0.7.0");
+    let version = run_ok(
+        Command::new(python).args(["-c", "import mindoff_dataport as m; print(m.__version__)"]),
+    );
+    assert_eq!(version, "0.7.0");
+
+    // A finished release re-runs as a no-op; so does the tag.
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("already released"), "{}", text(&out));
+    let out = output(sandbox.xtask(&["tag", "v0.7.0"]));
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn release_of_a_plain_tag_rotates_the_changelog_and_syncs_the_version() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    let log = git(&sandbox.remote, &["log", "--format=%s", "-3", "root"]);
+    assert_eq!(
+        log.lines().take(2).collect::<Vec<_>>(),
+        ["Release v0.7.0: version 0.7.0", "Release v0.7.0: changelog"]
+    );
+    let changelog = remote_file(&sandbox, "root", "CHANGELOG.md");
+    assert!(changelog.contains("\n## v0.7.0\n") && !changelog.contains("## Recent Changes"));
+    assert_eq!(index.files().len(), 2);
+}
+
+#[test]
+fn a_refused_upload_reverts_the_heading_and_a_rerun_converges() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    let before = remote_file(&sandbox, "root", "CHANGELOG.md");
+
+    let wrong = "wrong-password-123";
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        wrong,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("refused the credentials"), "{all}");
+    assert!(!all.contains(wrong), "the password leaked:\n{all}");
+    assert!(!all.contains("Traceback"), "{all}");
+    assert!(index.files().is_empty());
+    // Consistent state: the heading is back, on the remote too.
+    assert_eq!(remote_file(&sandbox, "root", "CHANGELOG.md"), before);
+    assert!(git(&sandbox.remote, &["log", "-1", "--format=%s", "root"])
+        .starts_with("Revert the v0.7.0 changelog heading"));
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(index.files().len(), 2);
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+}
+
+#[test]
+fn a_build_failure_reverts_the_heading() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let py = fs::read_to_string(sandbox.work.join("pyproject.toml")).expect("read");
+    fs::write(
+        sandbox.work.join("pyproject.toml"),
+        py.replace("readme = \"README.md\"", "readme = \"MISSING.md\""),
+    )
+    .expect("write");
+    git(&sandbox.work, &["commit", "-qam", "Break the readme path"]);
+    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    plain_tag(&sandbox, "v0.7.0");
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("failed at the build step"), "{all}");
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
+    assert!(index.files().is_empty());
+}
+
+#[test]
+fn a_twine_check_failure_reverts_the_heading() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let py = fs::read_to_string(sandbox.work.join("pyproject.toml")).expect("read");
+    fs::write(
+        sandbox.work.join("pyproject.toml"),
+        py.replace(
+            "readme = \"README.md\"",
+            "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
+        ),
+    )
+    .expect("write");
+    fs::write(
+        sandbox.work.join("README.rst"),
+        "Broken\n=====\n\n`unclosed\n\n.. image::\n",
+    )
+    .expect("write");
+    git(&sandbox.work, &["add", "-A"]);
+    git(&sandbox.work, &["commit", "-qm", "Broken README markup"]);
+    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    plain_tag(&sandbox, "v0.7.0");
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("failed at the check step"), "{all}");
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
+    assert!(index.files().is_empty());
+}
+
+#[test]
+fn bad_tags_exit_2_and_change_nothing() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    let before = snapshot(&sandbox, &index);
+    for bad in [
+        "0.7.0",
+        "v0.7",
+        "v0.7.0-rc1",
+        "v0.7.0 ",
+        "v07.0.0",
+        "v0.7.0+b",
+        "latest",
+        "v1.2.3;id",
+    ] {
+        for command in ["release", "tag"] {
+            let out = output(with_index(sandbox.xtask(&[command, bad]), &index, PASSWORD));
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {bad:?}: {}",
+                text(&out)
+            );
+            assert!(
+                text(&out).contains("expected a release tag vX.Y.Z"),
+                "{}",
+                text(&out)
+            );
+        }
+    }
+    // Well-formed but refused: unknown tag, older than a released tag.
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.8.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("tag v0.8.0 does not exist"),
+        "{}",
+        text(&out)
+    );
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.6.9"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("v0.7.0 is newer than v0.6.9"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(snapshot(&sandbox, &index), before);
+}
+
+#[test]
+fn untagged_changes_since_the_tag_are_refused_before_any_change() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    fs::write(
+        sandbox.work.join("src/mindoff_dataport/extra.py"),
+        "X = 1\n",
+    )
+    .expect("write");
+    git(&sandbox.work, &["add", "-A"]);
+    git(&sandbox.work, &["commit", "-qm", "Untagged change"]);
+    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    let before = snapshot(&sandbox, &index);
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("src/mindoff_dataport/extra.py"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(snapshot(&sandbox, &index), before);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    let before = snapshot(&sandbox, &index);
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0", "--dry-run"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("-## Recent Changes") && all.contains("+## v0.7.0"),
+        "{all}"
+    );
+    assert!(all.contains("+version = \"0.7.0\""), "{all}");
+    assert!(all.contains("would run `git push"), "{all}");
+    let out = output(sandbox.xtask(&["tag", "v0.7.1", "--dry-run"]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(snapshot(&sandbox, &index), before);
+}
+
+#[test]
+fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    for step in [
+        "validate",
+        "changelog",
+        "version",
+        "build",
+        "check",
+        "publish",
+        "verify",
+    ] {
+        let out = output(with_index(
+            sandbox.xtask(&["release", "v0.7.0", "--step", step]),
+            &index,
+            PASSWORD,
+        ));
+        assert!(out.status.success(), "{step}: {}", text(&out));
+    }
+    assert_eq!(index.files().len(), 2);
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("not reverting"), "{}", text(&out));
+    let out = output(sandbox.xtask(&["release", "v0.7.0", "--step", "deploy"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
