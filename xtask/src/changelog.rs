@@ -1,6 +1,6 @@
 //! Pure text edits of `CHANGELOG.md`: rotate `## Recent Changes` to a
-//! release heading, revert that (merging entries that arrived meanwhile),
-//! and read one version's section.
+//! release heading, and revert that (merging entries that arrived
+//! meanwhile).
 //!
 //! Every edit keeps line endings (LF or CRLF), a byte-order mark, and every
 //! byte outside the lines it changes.
@@ -279,29 +279,6 @@ merge the sections by hand, then re-run",
     }
 }
 
-/// The body of `## vX.Y.Z`, without surrounding blank lines: the GitHub
-/// Release notes for that tag.
-pub fn section(text: &str, tag: &Tag) -> Option<String> {
-    let doc = Doc::parse(text);
-    let at = *doc.h2_indexes(&tag.to_string()).first()?;
-    let end = doc.section_end(at);
-    let body: String = doc.lines[at + 1..end].iter().map(|l| l.full).collect();
-    Some(body.trim().replace("\r\n", "\n"))
-}
-
-/// How many entries `## Recent Changes` holds, `None` when it is missing.
-pub fn recent_entries(text: &str) -> Option<usize> {
-    let doc = Doc::parse(text);
-    let at = *doc.h2_indexes(RECENT).first()?;
-    let end = doc.section_end(at);
-    Some(
-        doc.lines[at + 1..end]
-            .iter()
-            .filter(|l| l.is_entry())
-            .count(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,16 +475,5 @@ mod tests {
         let text = "## Recent Changes\n- n\n## v0.6.1\n- x\n## v0.7.0\n- a\n";
         let err = revert(text, &tag("v0.7.0"));
         assert!(matches!(err, Err(BadInput(m)) if m.contains("not directly above")));
-    }
-
-    #[test]
-    fn section_and_entry_count() {
-        assert_eq!(
-            section(LOG, &tag("v0.6.0")).as_deref(),
-            Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
-        );
-        assert_eq!(section(LOG, &tag("v0.5.0")), None);
-        assert_eq!(recent_entries(LOG), Some(1));
-        assert_eq!(recent_entries("## v0.6.0\n- a\n"), None);
     }
 }

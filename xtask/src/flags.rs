@@ -38,12 +38,6 @@ const ROOT_BRANCH: FlagSpec = FlagSpec {
     value: Some("NAME"),
     help: "the release branch (default: root)",
 };
-const DOCS_BRANCH: FlagSpec = FlagSpec {
-    name: "docs-branch",
-    value: Some("NAME"),
-    help: "the generated docs branch (default: docs)",
-};
-
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "release",
@@ -123,10 +117,6 @@ impl Parsed {
             .get(name)
             .and_then(|v| v.last())
             .map(String::as_str)
-    }
-
-    pub fn values(&self, name: &str) -> &[String] {
-        self.flags.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 

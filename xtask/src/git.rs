@@ -158,16 +158,4 @@ the local commits are kept; resolve by hand, then re-run"
         }
         unreachable!("the loop returns or bails on its last attempt")
     }
-
-    /// The commits of `branch` that `remote`'s copy does not have.
-    pub fn unpushed(&self, remote: &str, branch: &str) -> Result<usize> {
-        let sh = self.sh;
-        let range = format!("{remote}/{branch}..{branch}");
-        let out = cmd!(sh, "git rev-list --count {range}")
-            .quiet()
-            .ignore_status()
-            .read()
-            .unwrap_or_default();
-        Ok(out.trim().parse().unwrap_or(0))
-    }
 }
