@@ -8,6 +8,7 @@ mod flags;
 mod git;
 mod index;
 mod pyproject;
+mod rehearse;
 mod release;
 mod tagging;
 mod tools;
@@ -76,6 +77,18 @@ fn run(args: flags::Parsed) -> Result<()> {
                 dry_run: args.switch("dry-run"),
                 remote: args.value("remote").unwrap_or("origin").to_string(),
                 branch: args.value("root-branch").unwrap_or("root").to_string(),
+            },
+        ),
+        "rehearse" => rehearse::run(
+            &sh,
+            &root,
+            rehearse::Options {
+                tag: args
+                    .positionals
+                    .first()
+                    .map(|t| version::Tag::parse(t))
+                    .transpose()?,
+                keep: args.switch("keep"),
             },
         ),
         "tag" => tagging::run(

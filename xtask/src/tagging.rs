@@ -165,6 +165,10 @@ commit and tag were undone): pull, then run `cargo xtask tag {tag}` again"
         }
         Ok(format!("pushed {branch} and {tag} to {remote}"))
     })?;
-    println!("tagged {tag}: publish it as a GitHub Release titled exactly `{tag}` to run the CD pipeline");
+    if !*dry_run {
+        println!(
+            "tagged {tag}: publish it as a GitHub Release titled exactly `{tag}` to run the CD pipeline"
+        );
+    }
     Ok(())
 }

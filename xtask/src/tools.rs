@@ -36,6 +36,11 @@ impl Tools {
         self.bin("python")
     }
 
+    /// The tools directory (`XTASK_TOOLS_DIR`), to share with child runs.
+    pub fn dir(&self) -> &Utf8Path {
+        self.venv.parent().unwrap_or(&self.venv)
+    }
+
     /// A console script of the environment (mike has no `__main__`).
     pub fn bin(&self, name: &str) -> Utf8PathBuf {
         self.venv.join("bin").join(name)

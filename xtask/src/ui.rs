@@ -15,17 +15,26 @@ impl Steps {
 
     /// Runs one step under a header; `f` returns a one-line outcome.
     pub fn run(&mut self, name: &str, f: impl FnOnce() -> Result<String>) -> Result<()> {
+        self.run_value(name, || f().map(|outcome| (outcome, ())))
+    }
+
+    /// Like `run`, for a step that also yields a value.
+    pub fn run_value<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> Result<(String, T)>,
+    ) -> Result<T> {
         println!("==> {name}");
         let start = Instant::now();
         let result = f();
         let took = start.elapsed();
         let outcome = match &result {
-            Ok(outcome) => outcome.clone(),
+            Ok((outcome, _)) => outcome.clone(),
             Err(_) => "FAILED".to_string(),
         };
         println!("    {name}: {outcome} ({})", seconds(took));
         self.rows.push((name.to_string(), took, outcome));
-        result.map(|_| ())
+        result.map(|(_, value)| value)
     }
 
     pub fn summary(&self) {
