@@ -203,20 +203,7 @@ impl Release<'_> {
 every released tag can be released"
             )));
         }
-        let beyond: Vec<String> = self
-            .git
-            .changed_paths(&tag_ref, "HEAD")?
-            .into_iter()
-            .filter(|p| !RELEASE_FILES.contains(&p.as_str()))
-            .collect();
-        if !beyond.is_empty() {
-            bail!(BadInput(format!(
-                "`{branch}` has changes since {tag} beyond {}: {}. What is published must be \
-the tagged source: tag the current commit as a new version instead",
-                RELEASE_FILES.join(" and "),
-                beyond.join(", ")
-            )));
-        }
+        self.ensure_tagged_source()?;
         // Refuse bad release files now, before anything is changed.
         changelog::rotate(&read(self.root, changelog::FILE)?, &tag)?;
         pyproject::sync_version(&read(self.root, pyproject::FILE)?, &tag)?;
@@ -285,7 +272,31 @@ the tagged source: tag the current commit as a new version instead",
         fs::write(&path, after).with_context(|| format!("writing {path}"))?;
         self.git.commit(&[file], message)?;
         self.git
-            .push_with_retry(remote, branch, &[format!("{branch}:refs/heads/{branch}")])
+            .push_with_retry(remote, branch, &[format!("{branch}:refs/heads/{branch}")])?;
+        // A rebase onto a moved remote may have brought in other changes.
+        self.ensure_tagged_source()
+    }
+
+    /// Since the tag, only the release files may differ: what is published
+    /// is the tagged source.
+    fn ensure_tagged_source(&self) -> Result<()> {
+        let tag = self.tag();
+        let beyond: Vec<String> = self
+            .git
+            .changed_paths(&Git::tag_ref(tag), "HEAD")?
+            .into_iter()
+            .filter(|p| !RELEASE_FILES.contains(&p.as_str()))
+            .collect();
+        if !beyond.is_empty() {
+            bail!(BadInput(format!(
+                "`{}` has changes since {tag} beyond {}: {}. What is published must be \
+the tagged source: tag the current commit as a new version instead",
+                self.opts.branch,
+                RELEASE_FILES.join(" and "),
+                beyond.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     // ---- build and check ------------------------------------------------

@@ -367,3 +367,163 @@ fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
     let out = output(sandbox.xtask(&["release", "v0.7.0", "--step", "deploy"]));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn a_push_rejected_because_the_remote_moved_is_rebased_and_retried() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    // Another maintainer pushes to root first (a release file only).
+    let other = sandbox.dir.path().join("other");
+    git(
+        sandbox.dir.path(),
+        &[
+            "clone",
+            "-q",
+            harness::path_str(&sandbox.remote),
+            harness::path_str(&other),
+        ],
+    );
+    let py = fs::read_to_string(other.join("pyproject.toml")).expect("read");
+    fs::write(
+        other.join("pyproject.toml"),
+        format!("{py}# pinned by a maintainer\n"),
+    )
+    .expect("write");
+    git(&other, &["commit", "-qam", "Note in pyproject"]);
+    git(&other, &["push", "-q", "origin", "root"]);
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("moved: fetching and rebasing"), "{all}");
+    let log = git(&sandbox.remote, &["log", "--format=%s", "-3", "root"]);
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        [
+            "Release v0.7.0: version 0.7.0",
+            "Release v0.7.0: changelog",
+            "Note in pyproject"
+        ]
+    );
+    assert_eq!(index.files().len(), 2);
+}
+
+#[test]
+fn a_partly_published_release_resumes_with_the_missing_files() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    for step in ["changelog", "version", "build"] {
+        let out = output(with_index(
+            sandbox.xtask(&["release", "v0.7.0", "--step", step]),
+            &index,
+            PASSWORD,
+        ));
+        assert!(out.status.success(), "{step}: {}", text(&out));
+    }
+    // Only the wheel reached the index.
+    run_ok(
+        Command::new(harness::tools().join("python"))
+            .args([
+                "-m",
+                "twine",
+                "upload",
+                "--non-interactive",
+                "--disable-progress-bar",
+            ])
+            .arg(
+                sandbox
+                    .work
+                    .join("dist/mindoff_dataport-0.7.0-py3-none-any.whl"),
+            )
+            .env("TWINE_REPOSITORY_URL", index.url())
+            .env("TWINE_USERNAME", USER)
+            .env("TWINE_PASSWORD", PASSWORD),
+    );
+    // Revert refuses: the version is partly published.
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("missing mindoff_dataport-0.7.0.tar.gz"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("Resume with `cargo xtask release v0.7.0`"),
+        "{}",
+        text(&out)
+    );
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("uploaded 1 file(s)"), "{}", text(&out));
+    assert_eq!(index.files().len(), 2);
+}
+
+#[test]
+fn a_running_release_holds_the_lock_and_a_stale_lock_is_taken_over() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    let lock = sandbox.work.join(".git/xtask-release.lock");
+
+    fs::write(&lock, std::process::id().to_string()).expect("write lock");
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("another release is running"),
+        "{}",
+        text(&out)
+    );
+
+    let mut dead = Command::new("true").spawn().expect("spawn");
+    let dead_pid = dead.id();
+    dead.wait().expect("wait");
+    fs::write(&lock, dead_pid.to_string()).expect("write lock");
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("stale release lock"), "{}", text(&out));
+    assert!(!lock.exists(), "the lock is released at exit");
+}
+
+#[test]
+fn a_stopped_index_leaves_a_consistent_state_and_a_rerun_converges() {
+    let sandbox = Sandbox::new();
+    let mut index = Index::start();
+    plain_tag(&sandbox, "v0.7.0");
+    let url = index.url();
+    index.stop();
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains(&url), "{all}");
+    // The index state is unknown, so nothing is reverted: re-running resumes.
+    assert!(all.contains("not reverting while it is unknown"), "{all}");
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+    assert!(git(&sandbox.work, &["status", "--porcelain"]).is_empty());
+}
