@@ -527,3 +527,73 @@ fn a_stopped_index_leaves_a_consistent_state_and_a_rerun_converges() {
     assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
     assert!(git(&sandbox.work, &["status", "--porcelain"]).is_empty());
 }
+
+#[test]
+fn malformed_release_files_exit_2_and_change_nothing() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "CHANGELOG.md",
+            "## Recent Changes",
+            "## Upcoming",
+            "no `## Recent Changes` section",
+        ),
+        (
+            "CHANGELOG.md",
+            "- ⚡ Build",
+            "Nothing yet. Build",
+            "has no entries",
+        ),
+        (
+            "pyproject.toml",
+            "version = \"0.6.0\"",
+            "dynamic = [\"version\"]",
+            "dynamic = [\"version\"]",
+        ),
+        (
+            "pyproject.toml",
+            "version = \"0.6.0\"",
+            "version = 6",
+            "must be a string",
+        ),
+        ("pyproject.toml", "[project]", "[project", "not valid TOML"),
+    ];
+    for (file, from, to, message) in cases {
+        let sandbox = Sandbox::new();
+        let index = Index::start();
+        let path = sandbox.work.join(file);
+        let original = fs::read_to_string(&path).expect("read");
+        // Break every matching entry line, not just the first.
+        let broken = if *from == "- ⚡ Build" {
+            let (head, rest) = original.split_once("## v0.6.0").expect("has v0.6.0");
+            let head: String = head
+                .lines()
+                .filter(|l| !l.starts_with("- "))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            format!("{head}{to}\n\n## v0.6.0{rest}")
+        } else {
+            original.replacen(from, to, 1)
+        };
+        fs::write(&path, broken).expect("write");
+        git(&sandbox.work, &["commit", "-qam", "Break a release file"]);
+        git(&sandbox.work, &["push", "-q", "origin", "root"]);
+        for args in [&["tag", "v0.7.0"][..], &["release", "v0.7.0"]] {
+            if args[0] == "release" {
+                plain_tag(&sandbox, "v0.7.0");
+            }
+            let before = snapshot(&sandbox, &index);
+            let out = output(with_index(sandbox.xtask(args), &index, PASSWORD));
+            let all = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{file} {to}: {args:?}: {all}");
+            assert!(
+                all.contains(message) && all.contains(file),
+                "{args:?}: {all}"
+            );
+            assert_eq!(
+                snapshot(&sandbox, &index),
+                before,
+                "{args:?} changed something"
+            );
+        }
+    }
+}
