@@ -151,14 +151,15 @@ fn rehearse(
     let consumer = dir.join("consumer");
     let installed = steps.run_value("install and import", || {
         let python = tools.python();
-        cmd!(sh, "{python} -m venv {consumer}").run()?;
-        let pip = consumer.join("bin").join("python");
+        // No pip of its own: the managed pip installs into it (saves ~6 s).
+        cmd!(sh, "{python} -m venv --without-pip {consumer}").run()?;
+        let target = consumer.join("bin").join("python");
         let requirement = format!("mindoff-dataport=={}", tag.pep440());
-        cmd!(sh, "{pip} -m pip install --quiet --no-cache-dir --disable-pip-version-check --index-url {simple} {requirement}")
+        cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check --index-url {simple} {requirement}")
             .env_remove("PIP_FIND_LINKS")
             .run()
             .context("installing the published package from the local index")?;
-        let version = cmd!(sh, "{pip} -c 'import mindoff_dataport as m; print(m.__version__)'")
+        let version = cmd!(sh, "{target} -c 'import mindoff_dataport as m; print(m.__version__)'")
             .read()
             .context("importing the installed package")?;
         if version.trim() != tag.pep440() {

@@ -379,7 +379,7 @@ run the build step for this tag again",
         let count = paths.len();
         let python = self.tools()?.python();
         let sh = self.sh;
-        cmd!(sh, "{python} -m twine check --strict {paths...}")
+        cmd!(sh, "{python} -m twine --no-color check --strict {paths...}")
             .run()
             .context("checking the distributions' metadata (twine check --strict): fix the README or metadata it names")?;
         Ok(format!("{count} files pass"))
@@ -461,7 +461,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         // Credentials stay in the environment (TWINE_USERNAME/TWINE_PASSWORD).
         let out = cmd!(
             sh,
-            "{python} -m twine upload --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
+            "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
         )
         .ignore_status()
         .output()

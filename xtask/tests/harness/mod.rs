@@ -296,11 +296,13 @@ impl Drop for Index {
 pub fn install_from_index(index: &Index, requirement: &str) -> (TempDir, PathBuf) {
     let dir = TempDir::new("consumer");
     let venv = dir.path().join("venv");
-    run_ok(Command::new("python3").args(["-m", "venv", path_str(&venv)]));
+    // No pip of its own: the managed tools' pip installs into it.
+    run_ok(Command::new("python3").args(["-m", "venv", "--without-pip", path_str(&venv)]));
     let python = venv.join("bin").join("python");
     run_ok(
-        Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--no-cache-dir"])
+        Command::new(tools().join("python"))
+            .args(["-m", "pip", "--python", path_str(&python), "install"])
+            .args(["--quiet", "--no-cache-dir"])
             .args(["--index-url", &index.simple_url(), requirement])
             .env_remove("PIP_FIND_LINKS")
             .env("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
