@@ -21,7 +21,8 @@ use crate::ui::{self, Steps};
 use crate::version::Tag;
 use crate::{read, BadInput};
 
-pub const STEPS: &[&str] = &[
+/// The pipeline's steps in order; `revert` runs only on failure.
+const PIPELINE: [&str; 7] = [
     "validate",
     "changelog",
     "version",
@@ -29,8 +30,8 @@ pub const STEPS: &[&str] = &[
     "check",
     "publish",
     "verify",
-    "revert",
 ];
+const REVERT: &str = "revert";
 
 /// Files the release itself edits: the only ones allowed to differ between
 /// the tag and `root`.
@@ -64,10 +65,10 @@ struct Release<'a> {
 
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     if let Some(step) = &opts.step {
-        if !STEPS.contains(&step.as_str()) {
+        if !PIPELINE.contains(&step.as_str()) && step != REVERT {
             bail!(BadInput(format!(
-                "unknown step `{step}`: expected one of {}",
-                STEPS.join(", ")
+                "unknown step `{step}`: expected one of {}, {REVERT}",
+                PIPELINE.join(", ")
             )));
         }
     }
@@ -113,30 +114,24 @@ impl Release<'_> {
             "publish" => self.publish(),
             "verify" => self.verify(),
             "revert" => self.revert(),
-            other => unreachable!("step `{other}` was checked against STEPS"),
+            other => unreachable!("step `{other}` was checked against PIPELINE"),
         })
     }
 
     fn run_all(&mut self, steps: &mut Steps) -> Result<()> {
-        self.run_step(steps, "validate")?;
+        let (validate, rest) = PIPELINE.split_first().expect("the pipeline has steps");
+        self.run_step(steps, validate)?;
         if !self.opts.dry_run && self.already_released()? {
             println!("{} is already released: nothing to do", self.tag());
             return Ok(());
         }
-        for step in [
-            "changelog",
-            "version",
-            "build",
-            "check",
-            "publish",
-            "verify",
-        ] {
+        for &step in rest {
             if let Err(err) = self.run_step(steps, step) {
                 if self.opts.dry_run {
                     return Err(err);
                 }
                 eprintln!("error in {step}: {err:#}");
-                if let Err(revert_err) = self.run_step(steps, "revert") {
+                if let Err(revert_err) = self.run_step(steps, REVERT) {
                     eprintln!("revert: {revert_err:#}");
                 }
                 return Err(

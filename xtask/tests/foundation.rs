@@ -6,7 +6,7 @@ mod harness;
 use std::fs;
 use std::process::Command;
 
-use harness::{run_ok, text, Index, Sandbox, PASSWORD, USER, XTASK};
+use harness::{run_ok, text, Index, Sandbox, PASSWORD, XTASK};
 
 #[test]
 fn help_lists_commands_and_bad_usage_exits_2() {
@@ -79,20 +79,8 @@ fn package_builds_uploads_and_installs_from_the_index() {
             .args(["-m", "twine", "check", "--strict"])
             .args(&files),
     );
-    run_ok(
-        Command::new(bin.join("python"))
-            .args([
-                "-m",
-                "twine",
-                "upload",
-                "--non-interactive",
-                "--disable-progress-bar",
-            ])
-            .args(&files)
-            .env("TWINE_REPOSITORY_URL", index.url())
-            .env("TWINE_USERNAME", USER)
-            .env("TWINE_PASSWORD", PASSWORD),
-    );
+    let out = harness::twine_upload(&index, &files, PASSWORD);
+    assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         index.files(),
         vec![
@@ -124,20 +112,8 @@ fn upload_with_a_wrong_password_is_refused_without_a_traceback() {
             .arg(&dist)
             .current_dir(&sandbox.work),
     );
-    let out = Command::new(bin.join("python"))
-        .args([
-            "-m",
-            "twine",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-        ])
-        .arg(dist.join("mindoff_dataport-0.6.0-py3-none-any.whl"))
-        .env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", "not-the-password")
-        .output()
-        .expect("twine");
+    let wheel = dist.join("mindoff_dataport-0.6.0-py3-none-any.whl");
+    let out = harness::twine_upload(&index, &[wheel], "not-the-password");
     assert!(!out.status.success(), "{}", text(&out));
     let all = text(&out);
     assert!(all.contains("403"), "{all}");

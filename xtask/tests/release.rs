@@ -175,8 +175,7 @@ fn a_build_failure_reverts_the_heading() {
         py.replace("readme = \"README.md\"", "readme = \"MISSING.md\""),
     )
     .expect("write");
-    git(&sandbox.work, &["commit", "-qam", "Break the readme path"]);
-    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    sandbox.commit_and_push("Break the readme path");
     plain_tag(&sandbox, "v0.7.0");
 
     let out = output(with_index(
@@ -209,9 +208,7 @@ fn a_twine_check_failure_reverts_the_heading() {
         "Broken\n=====\n\n`unclosed\n\n.. image::\n",
     )
     .expect("write");
-    git(&sandbox.work, &["add", "-A"]);
-    git(&sandbox.work, &["commit", "-qm", "Broken README markup"]);
-    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    sandbox.commit_and_push("Broken README markup");
     plain_tag(&sandbox, "v0.7.0");
 
     let out = output(with_index(
@@ -293,9 +290,7 @@ fn untagged_changes_since_the_tag_are_refused_before_any_change() {
         "X = 1\n",
     )
     .expect("write");
-    git(&sandbox.work, &["add", "-A"]);
-    git(&sandbox.work, &["commit", "-qm", "Untagged change"]);
-    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    sandbox.commit_and_push("Untagged change");
     let before = snapshot(&sandbox, &index);
     let out = output(with_index(
         sandbox.xtask(&["release", "v0.7.0"]),
@@ -427,24 +422,11 @@ fn a_partly_published_release_resumes_with_the_missing_files() {
         assert!(out.status.success(), "{step}: {}", text(&out));
     }
     // Only the wheel reached the index.
-    run_ok(
-        Command::new(harness::tools().join("python"))
-            .args([
-                "-m",
-                "twine",
-                "upload",
-                "--non-interactive",
-                "--disable-progress-bar",
-            ])
-            .arg(
-                sandbox
-                    .work
-                    .join("dist/mindoff_dataport-0.7.0-py3-none-any.whl"),
-            )
-            .env("TWINE_REPOSITORY_URL", index.url())
-            .env("TWINE_USERNAME", USER)
-            .env("TWINE_PASSWORD", PASSWORD),
-    );
+    let wheel = sandbox
+        .work
+        .join("dist/mindoff_dataport-0.7.0-py3-none-any.whl");
+    let out = harness::twine_upload(&index, &[wheel], PASSWORD);
+    assert!(out.status.success(), "{}", text(&out));
     // Revert refuses: the version is partly published.
     let out = output(with_index(
         sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
@@ -575,8 +557,7 @@ fn malformed_release_files_exit_2_and_change_nothing() {
             original.replacen(from, to, 1)
         };
         fs::write(&path, broken).expect("write");
-        git(&sandbox.work, &["commit", "-qam", "Break a release file"]);
-        git(&sandbox.work, &["push", "-q", "origin", "root"]);
+        sandbox.commit_and_push("Break a release file");
         for args in [&["tag", "v0.7.0"][..], &["release", "v0.7.0"]] {
             if args[0] == "release" {
                 plain_tag(&sandbox, "v0.7.0");

@@ -147,6 +147,13 @@ impl Sandbox {
         Sandbox { dir, work, remote }
     }
 
+    /// Commits every change in the clone and pushes `root` to the remote.
+    pub fn commit_and_push(&self, message: &str) {
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-qm", message]);
+        git(&self.work, &["push", "-q", "origin", "root"]);
+    }
+
     /// The built xtask, run in the sandbox's clone with the shared tools.
     pub fn xtask(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(XTASK);
@@ -289,6 +296,24 @@ impl Drop for Index {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `twine upload` with the managed tools, credentials by environment.
+pub fn twine_upload(index: &Index, files: &[PathBuf], password: &str) -> Output {
+    Command::new(tools().join("python"))
+        .args([
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+        ])
+        .args(files)
+        .env("TWINE_REPOSITORY_URL", index.url())
+        .env("TWINE_USERNAME", USER)
+        .env("TWINE_PASSWORD", password)
+        .output()
+        .expect("running twine upload")
 }
 
 /// A fresh virtual environment; installs the given requirement from the
