@@ -47,6 +47,7 @@ pub struct Options {
 
 /// Where to upload and where to read the index. Read once, from the
 /// environment; credentials stay there and reach twine by inheritance.
+#[derive(Clone)]
 struct IndexConfig {
     /// `TWINE_REPOSITORY_URL`, or twine's own default.
     upload_url: String,
@@ -60,6 +61,7 @@ struct Release<'a> {
     git: Git<'a>,
     opts: Options,
     tools: Option<Tools>,
+    index: Option<IndexConfig>,
     project: String,
 }
 
@@ -80,6 +82,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         git: Git::new(sh),
         opts,
         tools: None,
+        index: None,
         project,
     };
     let _lock = if release.opts.dry_run {
@@ -382,7 +385,12 @@ run the build step for this tag again",
 
     // ---- publish and verify ---------------------------------------------
 
+    /// Read once per run: verify polls the index, and without
+    /// `TWINE_REPOSITORY_URL` each read would start a Python process.
     fn index_config(&mut self) -> Result<IndexConfig> {
+        if let Some(config) = &self.index {
+            return Ok(config.clone());
+        }
         let sh = self.sh;
         let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
         let upload_url = match env("TWINE_REPOSITORY_URL") {
@@ -401,10 +409,12 @@ run the build step for this tag again",
         };
         let simple_base =
             env("XTASK_INDEX_URL").unwrap_or_else(|| index::simple_base_from_upload(&upload_url));
-        Ok(IndexConfig {
+        let config = IndexConfig {
             upload_url,
             simple_base,
-        })
+        };
+        self.index = Some(config.clone());
+        Ok(config)
     }
 
     fn publication(&mut self, local: &[LocalFile]) -> Result<(IndexConfig, Publication)> {
