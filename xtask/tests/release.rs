@@ -38,6 +38,29 @@ fn snapshot(sandbox: &Sandbox, index: &Index) -> String {
     )
 }
 
+/// Replaces text in a file of the sandbox's clone (the first occurrence).
+fn edit(sandbox: &Sandbox, file: &str, from: &str, to: &str) {
+    let path = sandbox.work.join(file);
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} lacks {from:?}");
+    fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+/// Releases v0.7.0 expecting a failure at `step`, then checks the state the
+/// guide promises: the heading is back on the remote, nothing is indexed.
+fn assert_fails_at_and_reverts(sandbox: &Sandbox, index: &Index, step: &str) {
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains(&format!("failed at the {step} step")), "{all}");
+    assert!(remote_file(sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
+    assert!(index.files().is_empty());
+}
+
 /// The guide's flow: a plain annotated tag on `root`, pushed by hand.
 fn plain_tag(sandbox: &Sandbox, tag: &str) {
     git(
@@ -169,40 +192,27 @@ fn a_refused_upload_reverts_the_heading_and_a_rerun_converges() {
 fn a_build_failure_reverts_the_heading() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    let py = fs::read_to_string(sandbox.work.join("pyproject.toml")).expect("read");
-    fs::write(
-        sandbox.work.join("pyproject.toml"),
-        py.replace("readme = \"README.md\"", "readme = \"MISSING.md\""),
-    )
-    .expect("write");
+    edit(
+        &sandbox,
+        "pyproject.toml",
+        "readme = \"README.md\"",
+        "readme = \"MISSING.md\"",
+    );
     sandbox.commit_and_push("Break the readme path");
     plain_tag(&sandbox, "v0.7.0");
-
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("failed at the build step"), "{all}");
-    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
-    assert!(index.files().is_empty());
+    assert_fails_at_and_reverts(&sandbox, &index, "build");
 }
 
 #[test]
 fn a_twine_check_failure_reverts_the_heading() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    let py = fs::read_to_string(sandbox.work.join("pyproject.toml")).expect("read");
-    fs::write(
-        sandbox.work.join("pyproject.toml"),
-        py.replace(
-            "readme = \"README.md\"",
-            "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
-        ),
-    )
-    .expect("write");
+    edit(
+        &sandbox,
+        "pyproject.toml",
+        "readme = \"README.md\"",
+        "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
+    );
     fs::write(
         sandbox.work.join("README.rst"),
         "Broken\n=====\n\n`unclosed\n\n.. image::\n",
@@ -210,17 +220,7 @@ fn a_twine_check_failure_reverts_the_heading() {
     .expect("write");
     sandbox.commit_and_push("Broken README markup");
     plain_tag(&sandbox, "v0.7.0");
-
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("failed at the check step"), "{all}");
-    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
-    assert!(index.files().is_empty());
+    assert_fails_at_and_reverts(&sandbox, &index, "check");
 }
 
 #[test]
