@@ -38,6 +38,19 @@ fn snapshot(sandbox: &Sandbox, index: &Index) -> String {
     )
 }
 
+/// Runs the xtask (index configured) and asserts its exit code and that
+/// its output names `needle`; returns the output.
+fn expect_exit(sandbox: &Sandbox, index: &Index, args: &[&str], code: i32, needle: &str) -> String {
+    let out = output(with_index(sandbox.xtask(args), index, PASSWORD));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {all}");
+    assert!(
+        all.contains(needle),
+        "{args:?} should say {needle:?}: {all}"
+    );
+    all
+}
+
 /// Replaces text in a file of the sandbox's clone (the first occurrence).
 fn edit(sandbox: &Sandbox, file: &str, from: &str, to: &str) {
     let path = sandbox.work.join(file);
@@ -255,27 +268,19 @@ fn bad_tags_exit_2_and_change_nothing() {
         }
     }
     // Well-formed but refused: unknown tag, older than a released tag.
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.8.0"]),
+    expect_exit(
+        &sandbox,
         &index,
-        PASSWORD,
-    ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("tag v0.8.0 does not exist"),
-        "{}",
-        text(&out)
+        &["release", "v0.8.0"],
+        2,
+        "tag v0.8.0 does not exist",
     );
-    let out = output(with_index(
-        sandbox.xtask(&["tag", "v0.6.9"]),
+    expect_exit(
+        &sandbox,
         &index,
-        PASSWORD,
-    ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("v0.7.0 is newer than v0.6.9"),
-        "{}",
-        text(&out)
+        &["tag", "v0.6.9"],
+        2,
+        "v0.7.0 is newer than v0.6.9",
     );
     assert_eq!(snapshot(&sandbox, &index), before);
 }
@@ -292,16 +297,12 @@ fn untagged_changes_since_the_tag_are_refused_before_any_change() {
     .expect("write");
     sandbox.commit_and_push("Untagged change");
     let before = snapshot(&sandbox, &index);
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
+    expect_exit(
+        &sandbox,
         &index,
-        PASSWORD,
-    ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("src/mindoff_dataport/extra.py"),
-        "{}",
-        text(&out)
+        &["release", "v0.7.0"],
+        2,
+        "src/mindoff_dataport/extra.py",
     );
     assert_eq!(snapshot(&sandbox, &index), before);
 }
@@ -428,21 +429,16 @@ fn a_partly_published_release_resumes_with_the_missing_files() {
     let out = harness::twine_upload(&index, &[wheel], PASSWORD);
     assert!(out.status.success(), "{}", text(&out));
     // Revert refuses: the version is partly published.
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
+    let refusal = expect_exit(
+        &sandbox,
         &index,
-        PASSWORD,
-    ));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("missing mindoff_dataport-0.7.0.tar.gz"),
-        "{}",
-        text(&out)
+        &["release", "v0.7.0", "--step", "revert"],
+        1,
+        "missing mindoff_dataport-0.7.0.tar.gz",
     );
     assert!(
-        text(&out).contains("Resume with `cargo xtask release v0.7.0`"),
-        "{}",
-        text(&out)
+        refusal.contains("Resume with `cargo xtask release v0.7.0`"),
+        "{refusal}"
     );
 
     let out = output(with_index(
@@ -463,16 +459,12 @@ fn a_running_release_holds_the_lock_and_a_stale_lock_is_taken_over() {
     let lock = sandbox.work.join(".git/xtask-release.lock");
 
     fs::write(&lock, std::process::id().to_string()).expect("write lock");
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+    expect_exit(
+        &sandbox,
         &index,
-        PASSWORD,
-    ));
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("another release is running"),
-        "{}",
-        text(&out)
+        &["release", "v0.7.0", "--step", "validate"],
+        1,
+        "another release is running",
     );
 
     let mut dead = Command::new("true").spawn().expect("spawn");
