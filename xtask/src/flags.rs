@@ -33,12 +33,72 @@ const REMOTE: FlagSpec = FlagSpec {
     value: Some("NAME"),
     help: "git remote to push to (default: origin)",
 };
+const DOCS_BRANCH: FlagSpec = FlagSpec {
+    name: "docs-branch",
+    value: Some("NAME"),
+    help: "the generated docs branch (default: docs)",
+};
 const ROOT_BRANCH: FlagSpec = FlagSpec {
     name: "root-branch",
     value: Some("NAME"),
     help: "the release branch (default: root)",
 };
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "docs-deploy",
+        args: "SERIES",
+        summary: "build the docs with mike and push them to the docs branch as one series",
+        about: "SERIES is 0.7, v0.7 or 0.7.3 (series 0.7 built from the working tree, which \
+must be clean and on the release branch unless --from-tree), or a tag v0.7.3 (that tag's \
+tree, built in a temporary worktree). Fetches the remote docs branch first. An existing \
+spelling of the series (v0.7 or 0.7) is reused, never doubled. `latest-release` moves \
+only when SERIES is the newest series; an older series is updated in place. The site \
+default is set to `latest-release` when it is not already. Aliases are redirect pages \
+(`--alias-type redirect`). A push that loses a race is redeployed on top, a bounded \
+number of times; nothing is forced.",
+        positionals: (1, 1),
+        flags: &[
+            FlagSpec {
+                name: "from-tree",
+                value: None,
+                help: "deploy the working tree even when HEAD is not the release branch",
+            },
+            DRY_RUN,
+            REMOTE,
+            ROOT_BRANCH,
+            DOCS_BRANCH,
+        ],
+    },
+    CommandSpec {
+        name: "docs-list",
+        args: "",
+        summary: "list the docs versions, aliases and default on the remote docs branch",
+        about: "Fetches the remote docs branch and prints its versions.json newest first, \
+with each version's aliases, and the version the site root redirects to.",
+        positionals: (0, 0),
+        flags: &[REMOTE, DOCS_BRANCH],
+    },
+    CommandSpec {
+        name: "docs-rollback",
+        args: "SERIES",
+        summary: "restore one docs series to its state before its last deploy, as a new commit",
+        about: "Restores the series' directory, its versions.json entry and the aliases it \
+holds to their state before its last deploy (or at --to REV), as a new commit on the \
+docs branch pushed normally: no history rewrite, no force-push. Other series are left as \
+they are now. Refused when it would leave `latest-release` or the site default pointing \
+at nothing.",
+        positionals: (1, 1),
+        flags: &[
+            FlagSpec {
+                name: "to",
+                value: Some("REV"),
+                help: "restore to this docs-branch commit instead",
+            },
+            DRY_RUN,
+            REMOTE,
+            DOCS_BRANCH,
+        ],
+    },
     CommandSpec {
         name: "rehearse",
         args: "[vX.Y.Z]",

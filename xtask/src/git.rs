@@ -158,4 +158,41 @@ the local commits are kept; resolve by hand, then re-run"
         }
         unreachable!("the loop returns or bails on its last attempt")
     }
+
+    /// Whether `remote` has `branch`.
+    pub fn remote_has_branch(&self, remote: &str, branch: &str) -> Result<bool> {
+        let sh = self.sh;
+        let head = format!("refs/heads/{branch}");
+        let out = cmd!(sh, "git ls-remote --heads {remote} {head}")
+            .quiet()
+            .read()
+            .with_context(|| format!("asking {remote} for {branch}"))?;
+        Ok(!out.trim().is_empty())
+    }
+
+    /// Fetches one branch into its remote-tracking ref (no tags).
+    pub fn fetch_branch(&self, remote: &str, branch: &str) -> Result<()> {
+        let sh = self.sh;
+        let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
+        cmd!(sh, "git fetch --quiet {remote} {refspec}")
+            .quiet()
+            .run()
+            .with_context(|| format!("fetching {branch} from {remote}"))
+    }
+
+    /// A file's content at a revision, `None` when it is not there.
+    pub fn show(&self, rev: &str, path: &str) -> Result<Option<String>> {
+        let sh = self.sh;
+        let spec = format!("{rev}:{path}");
+        let out = cmd!(sh, "git show {spec}")
+            .quiet()
+            .ignore_status()
+            .ignore_stderr()
+            .output()
+            .with_context(|| format!("reading {spec}"))?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+    }
 }

@@ -4,6 +4,8 @@
 //! values, text edits and decisions live in modules of their own.
 
 mod changelog;
+mod docs;
+mod docs_versions;
 mod flags;
 mod git;
 mod index;
@@ -66,7 +68,33 @@ fn run(args: flags::Parsed) -> Result<()> {
     let sh = Shell::new().context("starting the command runner")?;
     let root = project_root(&sh)?;
     sh.change_dir(&root);
+    let branches = || docs::Branches {
+        remote: args.value("remote").unwrap_or("origin").to_string(),
+        root: args.value("root-branch").unwrap_or("root").to_string(),
+        docs: args.value("docs-branch").unwrap_or("docs").to_string(),
+    };
     match args.command {
+        "docs-deploy" => docs::deploy(
+            &sh,
+            &root,
+            docs::DeployOptions {
+                target: args.positionals[0].clone(),
+                dry_run: args.switch("dry-run"),
+                from_tree: args.switch("from-tree"),
+                branches: branches(),
+            },
+        ),
+        "docs-list" => docs::list(&sh, &branches()),
+        "docs-rollback" => docs::rollback(
+            &sh,
+            &root,
+            docs::RollbackOptions {
+                series: args.positionals[0].clone(),
+                to: args.value("to").map(str::to_string),
+                dry_run: args.switch("dry-run"),
+                branches: branches(),
+            },
+        ),
         "tools" => tools::run(&sh, &root, args.switch("reinstall")),
         "release" => release::run(
             &sh,

@@ -41,6 +41,15 @@ impl Tools {
         self.venv.parent().unwrap_or(&self.venv)
     }
 
+    /// `PATH` with the environment's `bin/` first: mike runs `mkdocs` by name.
+    pub fn path_env(&self) -> std::ffi::OsString {
+        let bin = self.venv.join("bin");
+        let rest = std::env::var_os("PATH").unwrap_or_default();
+        let mut paths = vec![bin.into_std_path_buf()];
+        paths.extend(std::env::split_paths(&rest));
+        std::env::join_paths(paths).unwrap_or(rest)
+    }
+
     /// A console script of the environment (mike has no `__main__`).
     pub fn bin(&self, name: &str) -> Utf8PathBuf {
         self.venv.join("bin").join(name)

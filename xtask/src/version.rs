@@ -1,4 +1,4 @@
-//! Values: a release `Tag` (`vX.Y.Z`).
+//! Values: a release `Tag` (`vX.Y.Z`) and a docs `Series` (`X.Y`).
 //!
 //! Parsed once, strictly, at the edge; everything downstream takes these
 //! types, never raw strings.
@@ -70,6 +70,13 @@ impl Tag {
         self.0.to_string()
     }
 
+    pub fn series(&self) -> Series {
+        Series {
+            major: self.0.major,
+            minor: self.0.minor,
+        }
+    }
+
     /// The next patch release, e.g. for a corrected release.
     pub fn next_patch(&self) -> Tag {
         let v = &self.0;
@@ -84,6 +91,53 @@ impl Tag {
 impl fmt::Display for Tag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "v{}", self.0)
+    }
+}
+
+/// A docs series `X.Y`: one docs version per minor release line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Series {
+    pub major: u64,
+    pub minor: u64,
+}
+
+impl Series {
+    /// Accepts `0.7`, `v0.7`, `0.7.3` and `v0.7.3`: all mean series `0.7`.
+    pub fn parse(input: &str) -> Result<Series, BadInput> {
+        let bad = |why: &str| {
+            BadInput(format!(
+                "invalid docs series `{}`: {why}; expected X.Y, vX.Y, X.Y.Z or a tag vX.Y.Z \
+(e.g. 0.7 or v0.7.3)",
+                input.escape_debug()
+            ))
+        };
+        let rest = input.strip_prefix('v').unwrap_or(input);
+        let parts: Vec<&str> = rest.split('.').collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(bad("it needs two or three numeric components"));
+        }
+        let mut numbers = [0u64; 3];
+        for (number, part) in numbers.iter_mut().zip(&parts) {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(&format!("`{}` is not a number", part.escape_debug())));
+            }
+            if part.len() > 1 && part.starts_with('0') {
+                return Err(bad(&format!("`{part}` has a leading zero")));
+            }
+            *number = part
+                .parse()
+                .map_err(|_| bad(&format!("`{part}` is too large")))?;
+        }
+        Ok(Series {
+            major: numbers[0],
+            minor: numbers[1],
+        })
+    }
+}
+
+impl fmt::Display for Series {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
     }
 }
 
@@ -174,5 +228,27 @@ mod tests {
         assert!(parse("v0.10.0") > parse("v0.9.9"));
         assert!(parse("v1.0.0") > parse("v0.99.99"));
         assert_eq!(parse("v0.7.3").next_patch(), parse("v0.7.4"));
+    }
+
+    #[test]
+    fn series_spellings() {
+        for input in ["0.7", "v0.7", "0.7.3", "v0.7.3", "0.7.0"] {
+            assert_eq!(
+                Series::parse(input).map(|s| s.to_string()).ok().as_deref(),
+                Some("0.7"),
+                "{input}"
+            );
+        }
+        for input in [
+            "latest", "1", "0.7.x", "", "v", "0.07", "0.7.3.1", "0.7-rc", " 0.7", "vv0.7",
+        ] {
+            let err = Series::parse(input).err().map(|e| e.0).unwrap_or_default();
+            assert!(err.contains("expected X.Y"), "{input}: {err}");
+        }
+        assert!(Series::parse("1.0").ok() > Series::parse("0.10").ok());
+        assert_eq!(
+            Tag::parse("v0.7.3").map(|t| t.series()).ok(),
+            Series::parse("0.7").ok()
+        );
     }
 }
