@@ -103,12 +103,13 @@ at nothing.",
         name: "rehearse",
         args: "[vX.Y.Z]",
         summary: "rehearse the whole release on local stand-ins and report",
-        about: "Runs `tag` and `release` exactly as a maintainer and the CD pipeline would, \
+        about: "Runs `tag`, `release` and `docs-deploy` exactly as a maintainer and the CD pipeline would, \
 on a throwaway clone of this repository (HEAD) whose origin is a local bare repository, \
 against a local pypiserver on 127.0.0.1 with upload auth (random password, passed by \
 environment), with the managed tools. Then installs the published version from that \
 index into a fresh virtual environment, imports it, and prints a report: each step's \
-time, the release commit and tag on the remote, the files and sha256 on the index. \
+time, the release commit and tag on the remote, the files and sha256 on the index, the \
+docs versions, aliases and default. \
 Nothing outside target/rehearsal/ is touched, and nothing leaves this machine. The \
 version defaults to the next patch after pyproject.toml's version.",
         positionals: (0, 1),

@@ -3,7 +3,7 @@
 //! A throwaway clone of this repository whose `origin` is a local bare
 //! repository, a local pypiserver on 127.0.0.1 with upload auth, and the
 //! managed tools. It runs `tag` and `release` exactly as a maintainer and
-//! the CD pipeline would, installs the published package from the local
+//! the CD pipeline would, deploys the docs for the new series, installs the published package from the local
 //! index into a fresh virtual environment, imports it, and reports.
 
 use std::net::{TcpListener, TcpStream};
@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
+use crate::docs_versions;
 use crate::index;
 use crate::pyproject;
 use crate::release::sha256_hex;
@@ -147,6 +148,10 @@ fn rehearse(
         child(&["release", &name])?;
         Ok("published and verified".into())
     })?;
+    steps.run(&format!("docs-deploy {tag}"), || {
+        child(&["docs-deploy", &name])?;
+        Ok(format!("series {} on the docs branch", tag.series()))
+    })?;
 
     let consumer = dir.join("consumer");
     let installed = steps.run_value("install and import", || {
@@ -189,6 +194,19 @@ fn rehearse(
             file.sha256.as_deref().unwrap_or("?")
         );
     }
+    let versions = cmd!(sh, "git show docs:versions.json").read()?;
+    for v in docs_versions::parse(&versions)? {
+        println!(
+            "  docs version:  {}  aliases [{}]",
+            v.name,
+            v.aliases.join(", ")
+        );
+    }
+    let index_html = cmd!(sh, "git show docs:index.html").read()?;
+    println!(
+        "  docs default:  {}",
+        docs_versions::default_target(&index_html).unwrap_or_else(|| "(none)".into())
+    );
     println!("  installed:     {installed}");
     Ok(())
 }

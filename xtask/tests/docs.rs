@@ -246,6 +246,14 @@ fn concurrent_deploys_from_two_clones_both_land() {
     });
     assert!(a.status.success(), "{}", text(&a));
     assert!(b.status.success(), "{}", text(&b));
+    // Both built from the same docs commit; the later push was refused and
+    // redeployed on top.
+    assert!(
+        text(&a).contains("moved meanwhile") || text(&b).contains("moved meanwhile"),
+        "no deploy had to retry:\n{}\n{}",
+        text(&a),
+        text(&b)
+    );
     let names: Vec<String> = remote_versions(&sandbox)
         .into_iter()
         .map(|(v, _)| v)
