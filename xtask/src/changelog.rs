@@ -279,6 +279,71 @@ merge the sections by hand, then re-run",
     }
 }
 
+/// Adds `entry` (a whole `- ...` line) under `### {category}` in
+/// `## Recent Changes`, creating the category, or the section above the
+/// newest release, when missing. Unchanged when an entry for the same pull
+/// request (`[#N](`) is already in the file.
+pub fn add_entry(text: &str, category: &str, entry: &str, pr: u64) -> Result<Edit, BadInput> {
+    let doc = Doc::parse(text);
+    let marker = format!("[#{pr}](");
+    if doc
+        .lines
+        .iter()
+        .any(|l| l.is_entry() && l.content().contains(&marker))
+    {
+        return Ok(Edit::Unchanged);
+    }
+    let eol = doc.eol;
+    let addition = format!("### {category}{eol}{eol}{entry}{eol}{eol}");
+    let added = Doc::parse(&addition);
+    let all = |range: std::ops::Range<usize>| -> Vec<&str> {
+        doc.lines[range].iter().map(|l| l.full).collect()
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    match one_heading(&doc, RECENT)? {
+        Some(recent) => {
+            let end = doc.section_end(recent);
+            let mut body = Body::parse(&doc.lines[recent + 1..end]);
+            if body.groups.is_empty() && body.preamble.iter().all(Line::is_blank) {
+                body.preamble.truncate(1);
+            }
+            body.absorb(Body::parse(&added.lines));
+            let mut rendered = body.render(eol);
+            if end < doc.lines.len()
+                && !(rendered.ends_with("\n\n") || rendered.ends_with("\n\r\n"))
+            {
+                rendered.push_str(eol);
+            }
+            let heading = doc.lines[recent].full;
+            parts.extend(all(0..recent));
+            parts.push(heading);
+            parts.push(&rendered);
+            parts.extend(all(end..doc.lines.len()));
+            Ok(Edit::Changed(doc.assemble(&parts)))
+        }
+        None => {
+            let first_h2 = (0..doc.lines.len())
+                .find(|&i| doc.lines[i].h2().is_some())
+                .unwrap_or(doc.lines.len());
+            let section = format!("## {RECENT}{eol}{eol}{addition}");
+            parts.extend(all(0..first_h2));
+            parts.push(&section);
+            parts.extend(all(first_h2..doc.lines.len()));
+            Ok(Edit::Changed(doc.assemble(&parts)))
+        }
+    }
+}
+
+/// The body of `## vX.Y.Z`, without surrounding blank lines: the GitHub
+/// Release notes for that tag.
+pub fn section(text: &str, tag: &Tag) -> Option<String> {
+    let doc = Doc::parse(text);
+    let at = *doc.h2_indexes(&tag.to_string()).first()?;
+    let end = doc.section_end(at);
+    let body: String = doc.lines[at + 1..end].iter().map(|l| l.full).collect();
+    Some(body.trim().replace("\r\n", "\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,5 +540,69 @@ mod tests {
         let text = "## Recent Changes\n- n\n## v0.6.1\n- x\n## v0.7.0\n- a\n";
         let err = revert(text, &tag("v0.7.0"));
         assert!(matches!(err, Err(BadInput(m)) if m.contains("not directly above")));
+    }
+
+    #[test]
+    fn add_entry_appends_to_a_category_or_adds_one() {
+        let entry = "- 🔧 Fix z ([#40](https://x/40))";
+        let out = changed(add_entry(LOG, "Fixes", entry, 40));
+        assert_eq!(
+            out,
+            LOG.replace(
+                "([#12](https://x/12))\n",
+                "([#12](https://x/12))\n- 🔧 Fix z ([#40](https://x/40))\n"
+            )
+        );
+        assert_eq!(add_entry(&out, "Fixes", entry, 40), Ok(Edit::Unchanged));
+
+        let doc = "- 📝 Doc y ([#41](https://x/41))";
+        let out = changed(add_entry(LOG, "Documentation", doc, 41));
+        assert_eq!(
+            out,
+            LOG.replace(
+                "\n## v0.6.0",
+                "\n### Documentation\n\n- 📝 Doc y ([#41](https://x/41))\n\n## v0.6.0"
+            )
+        );
+    }
+
+    #[test]
+    fn add_entry_creates_the_section_under_the_title() {
+        let released = changed(rotate(LOG, &tag("v0.7.0")));
+        let out = changed(add_entry(
+            &released,
+            "Features",
+            "- ✨ Add w ([#42](https://x/42))",
+            42,
+        ));
+        assert!(out.starts_with("<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Features\n\n- ✨ Add w ([#42](https://x/42))\n\n## v0.7.0\n"), "{out}");
+        assert_eq!(
+            out.matches('\n').count(),
+            released.matches('\n').count() + 6
+        );
+        let crlf = changed(add_entry(
+            &released.replace('\n', "\r\n"),
+            "Features",
+            "- ✨ Add w ([#42](https://x/42))",
+            42,
+        ));
+        assert_eq!(crlf, out.replace('\n', "\r\n"));
+        let empty = "<h1>Release Notes</h1>\n\n## Recent Changes\n\n## v0.6.0\n- a\n";
+        let out = changed(add_entry(
+            empty,
+            "Internal",
+            "- 🧹 Tidy ([#43](https://x/43))",
+            43,
+        ));
+        assert_eq!(out, "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Internal\n\n- 🧹 Tidy ([#43](https://x/43))\n\n## v0.6.0\n- a\n");
+    }
+
+    #[test]
+    fn section_of_a_release() {
+        assert_eq!(
+            section(LOG, &tag("v0.6.0")).as_deref(),
+            Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
+        );
+        assert_eq!(section(LOG, &tag("v0.5.0")), None);
     }
 }

@@ -43,7 +43,58 @@ const ROOT_BRANCH: FlagSpec = FlagSpec {
     value: Some("NAME"),
     help: "the release branch (default: root)",
 };
+const LABEL: FlagSpec = FlagSpec {
+    name: "label",
+    value: Some("NAME"),
+    help: "a pull-request label (repeat for several)",
+};
+const TITLE: FlagSpec = FlagSpec {
+    name: "title",
+    value: Some("TEXT"),
+    help: "the pull-request title",
+};
+const EVENT: FlagSpec = FlagSpec {
+    name: "event",
+    value: None,
+    help: "read title, labels, number and URL from the pull_request event in $GITHUB_EVENT_PATH",
+};
+
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "changelog-add",
+        args: "",
+        summary: "add a merged pull request's entry under `## Recent Changes`",
+        about: "Files `- TITLE ([#N](URL))` under the category of the first known label \
+(bug: Fixes, feature: Features, enhancement: Enhancements, documentation: Documentation, \
+internal: Internal, anything else: Miscellaneous), adding the category, or the \
+`## Recent Changes` section under the title, when missing. Every other byte of \
+CHANGELOG.md stays. A pull request that already has an entry is a no-op. With --commit, \
+commits the entry alone and pushes it (fetch, rebase and retry when the branch moved).",
+        positionals: (0, 0),
+        flags: &[
+            LABEL,
+            TITLE,
+            FlagSpec {
+                name: "pr",
+                value: Some("N"),
+                help: "the pull-request number",
+            },
+            FlagSpec {
+                name: "url",
+                value: Some("URL"),
+                help: "the pull-request URL",
+            },
+            EVENT,
+            FlagSpec {
+                name: "commit",
+                value: None,
+                help: "commit the entry and push the release branch",
+            },
+            DRY_RUN,
+            REMOTE,
+            ROOT_BRANCH,
+        ],
+    },
     CommandSpec {
         name: "docs-deploy",
         args: "SERIES",
@@ -98,6 +149,16 @@ at nothing.",
             REMOTE,
             DOCS_BRANCH,
         ],
+    },
+    CommandSpec {
+        name: "lint-pr",
+        args: "",
+        summary: "check a pull request's title and labels",
+        about: "The title must be one or more emoji, a space, then a capitalised word \
+(e.g. `✨ Add dataframe repeat support`); the labels must include one of bug, feature, \
+enhancement, documentation, internal. Prints every problem and exits 1 when there is one.",
+        positionals: (0, 0),
+        flags: &[TITLE, LABEL, EVENT],
     },
     CommandSpec {
         name: "rehearse",
@@ -190,6 +251,10 @@ pub struct Parsed {
 impl Parsed {
     pub fn switch(&self, name: &str) -> bool {
         self.flags.contains_key(name)
+    }
+
+    pub fn values(&self, name: &str) -> &[String] {
+        self.flags.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn value(&self, name: &str) -> Option<&str> {

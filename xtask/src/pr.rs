@@ -1,0 +1,140 @@
+//! `cargo xtask changelog-add` and `cargo xtask lint-pr`: the pull-request
+//! side of the changelog. Title, labels, number and URL come from flags or,
+//! with `--event`, from the GitHub event payload (`GITHUB_EVENT_PATH`).
+
+use std::fs;
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8Path;
+use xshell::Shell;
+
+use crate::changelog::{self, Edit};
+use crate::git::Git;
+use crate::pr_rules;
+use crate::{read, ui, BadInput};
+
+/// A pull request as the commands need it.
+pub struct PullRequest {
+    pub title: String,
+    pub labels: Vec<String>,
+    pub number: Option<u64>,
+    pub url: Option<String>,
+}
+
+impl PullRequest {
+    /// From `pull_request` in a GitHub event payload.
+    pub fn from_event(sh: &Shell) -> Result<PullRequest> {
+        let path = sh.var("GITHUB_EVENT_PATH").map_err(|_| {
+            BadInput("--event needs GITHUB_EVENT_PATH (set by GitHub Actions)".into())
+        })?;
+        let text = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let event: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+        let pr = &event["pull_request"];
+        if !pr.is_object() {
+            bail!(BadInput(format!("{path} is not a pull_request event")));
+        }
+        Ok(PullRequest {
+            title: pr["title"].as_str().unwrap_or_default().to_string(),
+            labels: pr["labels"]
+                .as_array()
+                .map(|ls| {
+                    ls.iter()
+                        .filter_map(|l| l["name"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            number: pr["number"].as_u64(),
+            url: pr["html_url"].as_str().map(str::to_string),
+        })
+    }
+}
+
+pub fn lint(pr: &PullRequest) -> Result<()> {
+    let problems = pr_rules::lint(&pr.title, &pr.labels);
+    if problems.is_empty() {
+        println!("pull request title and labels are fine");
+        return Ok(());
+    }
+    for p in &problems {
+        println!("  - {p}");
+    }
+    bail!(
+        "the pull request does not follow the project's rules ({} problem(s) above)",
+        problems.len()
+    )
+}
+
+pub struct AddOptions {
+    pub pr: PullRequest,
+    pub commit: bool,
+    pub dry_run: bool,
+    pub remote: String,
+    pub branch: String,
+}
+
+pub fn changelog_add(sh: &Shell, root: &Utf8Path, opts: AddOptions) -> Result<()> {
+    let pr = &opts.pr;
+    let number = pr
+        .number
+        .ok_or_else(|| BadInput("the pull request number is missing: pass --pr N".into()))?;
+    let url = pr
+        .url
+        .as_deref()
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .ok_or_else(|| {
+            BadInput("the pull request URL is missing or not http(s): pass --url URL".into())
+        })?;
+    let title = pr.title.trim();
+    if title.is_empty() || title.contains(['\n', '\r']) {
+        bail!(BadInput(
+            "the pull request title must be one non-empty line: pass --title".into()
+        ));
+    }
+    let category = pr_rules::category(&pr.labels);
+    let entry = format!("- {title} ([#{number}]({url}))");
+    let before = read(root, changelog::FILE)?;
+    let after = match changelog::add_entry(&before, category, &entry, number)? {
+        Edit::Unchanged => {
+            println!(
+                "#{number} already has an entry in {}: nothing to do",
+                changelog::FILE
+            );
+            return Ok(());
+        }
+        Edit::Changed(after) => after,
+    };
+    ui::print_diff(changelog::FILE, &before, &after);
+    let message = format!("Changelog: #{number} under {category}");
+    if opts.dry_run {
+        ui::would(&format!("write {}", changelog::FILE));
+        if opts.commit {
+            ui::would(&format!(
+                "commit \"{message}\" and push {} to {}",
+                opts.branch, opts.remote
+            ));
+        }
+        return Ok(());
+    }
+    let git = Git::new(sh);
+    if opts.commit {
+        let dirty = git.dirty_files()?;
+        if !dirty.is_empty() {
+            bail!(BadInput(format!(
+                "the working tree is not clean ({}): --commit commits only the changelog entry",
+                dirty.join(", ")
+            )));
+        }
+    }
+    let path = root.join(changelog::FILE);
+    fs::write(&path, &after).with_context(|| format!("writing {path}"))?;
+    if opts.commit {
+        git.commit(&[changelog::FILE], &message)?;
+        let (remote, branch) = (&opts.remote, &opts.branch);
+        git.push_with_retry(remote, branch, &[format!("{branch}:refs/heads/{branch}")])?;
+        println!("committed and pushed: {message}");
+    } else {
+        println!("added under {category}: {entry}");
+    }
+    Ok(())
+}
