@@ -11,6 +11,7 @@ use xshell::{cmd, Shell};
 
 use crate::docs_versions::{self as versions, DocsVersion, LATEST, VERSIONS_FILE};
 use crate::git::Git;
+use crate::github;
 use crate::tools::Tools;
 use crate::ui::{self, Steps};
 use crate::version::{Series, Tag};
@@ -163,7 +164,7 @@ pub struct DeployOptions {
 
 pub fn deploy(sh: &Shell, root: &Utf8Path, opts: DeployOptions) -> Result<()> {
     let source = Source::parse(&opts.target)?;
-    let mut steps = Steps::new();
+    let mut steps = Steps::new(github::Actions::from_env(sh));
     let result = deploy_steps(sh, root, &opts, &source, &mut steps);
     steps.summary();
     result

@@ -218,9 +218,20 @@ tag is new and newer than every release tag, and `## Recent Changes` has entries
 makes one commit \"Release vX.Y.Z\" (changelog heading and pyproject.toml version), the \
 annotated tag \"Release vX.Y.Z\" on it, and pushes branch and tag in one atomic push. If \
 the push is refused, the local commit and tag are undone. Re-running after success is a \
-no-op.",
+no-op. With --github-release it also publishes the GitHub Release (GITHUB_TOKEN, \
+GITHUB_REPOSITORY or the remote's URL, GITHUB_API_URL): titled exactly vX.Y.Z, with that \
+version's changelog section as notes; an existing release with the right title is kept.",
         positionals: (1, 1),
-        flags: &[DRY_RUN, REMOTE, ROOT_BRANCH],
+        flags: &[
+            FlagSpec {
+                name: "github-release",
+                value: None,
+                help: "also publish the GitHub Release titled exactly the tag",
+            },
+            DRY_RUN,
+            REMOTE,
+            ROOT_BRANCH,
+        ],
     },
     CommandSpec {
     name: "tools",

@@ -8,6 +8,7 @@ mod docs;
 mod docs_versions;
 mod flags;
 mod git;
+mod github;
 mod index;
 mod pr;
 mod pr_rules;
@@ -156,6 +157,7 @@ fn run(args: flags::Parsed) -> Result<()> {
             &root,
             tagging::Options {
                 tag: version::Tag::parse(&args.positionals[0])?,
+                github_release: args.switch("github-release"),
                 dry_run: args.switch("dry-run"),
                 remote: args.value("remote").unwrap_or("origin").to_string(),
                 branch: args.value("root-branch").unwrap_or("root").to_string(),

@@ -16,6 +16,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
 use crate::docs_versions;
+use crate::github;
 use crate::index;
 use crate::pyproject;
 use crate::release::sha256_hex;
@@ -58,7 +59,7 @@ e.g. `cargo xtask rehearse v0.7.0`"
         keep: opts.keep,
     };
     let password = random_secret();
-    let mut steps = Steps::new();
+    let mut steps = Steps::new(github::Actions::from_env(sh));
     let result = rehearse(sh, root, &tools, &tag, &password, &mut sandbox, &mut steps);
     steps.summary();
     if opts.keep {

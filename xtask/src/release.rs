@@ -14,6 +14,7 @@ use xshell::{cmd, Shell};
 
 use crate::changelog::{self, Edit};
 use crate::git::Git;
+use crate::github;
 use crate::index::{self, LocalFile, Publication};
 use crate::pyproject;
 use crate::tools::Tools;
@@ -93,7 +94,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     if release.opts.dry_run {
         println!("dry run: nothing will be changed, pushed or uploaded");
     }
-    let mut steps = Steps::new();
+    let mut steps = Steps::new(github::Actions::from_env(sh));
     let result = match release.opts.step.clone() {
         Some(step) => release.run_step(&mut steps, &step),
         None => release.run_all(&mut steps),
@@ -126,6 +127,7 @@ impl Release<'_> {
         self.run_step(steps, validate)?;
         if !self.opts.dry_run && self.already_released()? {
             println!("{} is already released: nothing to do", self.tag());
+            self.write_outputs(steps)?;
             return Ok(());
         }
         for &step in rest {
@@ -143,7 +145,15 @@ impl Release<'_> {
             }
         }
         println!("released {}", self.tag());
-        Ok(())
+        self.write_outputs(steps)
+    }
+
+    /// `version`, `tag` and `released` for later workflow steps.
+    fn write_outputs(&self, steps: &Steps) -> Result<()> {
+        let (tag, version) = (self.tag().to_string(), self.tag().pep440());
+        steps
+            .actions()
+            .outputs(&[("version", &version), ("tag", &tag), ("released", "true")])
     }
 
     fn tools(&mut self) -> Result<&Tools> {
@@ -205,6 +215,15 @@ every released tag can be released"
         // Refuse bad release files now, before anything is changed.
         changelog::rotate(&read(self.root, changelog::FILE)?, &tag)?;
         pyproject::sync_version(&read(self.root, pyproject::FILE)?, &tag)?;
+        let sh = self.sh;
+        let remote = &self.opts.remote;
+        let origin_url = cmd!(sh, "git remote get-url {remote}")
+            .quiet()
+            .ignore_stderr()
+            .read()
+            .ok();
+        let github = github::check_release(sh, &tag, origin_url.as_deref())?;
+        println!("    {github}");
         Ok(format!("{tag} at {}", short(&tag_commit)))
     }
 
@@ -463,15 +482,25 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         let python = self.tools()?.python();
         let sh = self.sh;
         let url = &config.upload_url;
-        // Credentials stay in the environment (TWINE_USERNAME/TWINE_PASSWORD).
-        let out = cmd!(
+        // Credentials reach twine by environment only: TWINE_USERNAME and
+        // TWINE_PASSWORD, or a token minted by trusted publishing.
+        let password = sh.var("TWINE_PASSWORD").ok().filter(|p| !p.is_empty());
+        let minted = match password {
+            Some(_) => None,
+            None => github::mint_index_token(sh, url)?,
+        };
+        let mut upload = cmd!(
             sh,
             "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
         )
-        .ignore_status()
-        .output()
-        .context("running twine upload")?;
-        let secret = sh.var("TWINE_PASSWORD").unwrap_or_default();
+        .ignore_status();
+        if let Some(token) = &minted {
+            upload = upload
+                .env("TWINE_USERNAME", "__token__")
+                .env("TWINE_PASSWORD", token);
+        }
+        let out = upload.output().context("running twine upload")?;
+        let secret = minted.or(password).unwrap_or_default();
         let report = redact(
             &format!(
                 "{}{}",

@@ -12,6 +12,7 @@ use xshell::{cmd, Shell};
 
 use crate::changelog::{self, Edit};
 use crate::git::Git;
+use crate::github;
 use crate::pyproject;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
@@ -19,13 +20,14 @@ use crate::{read, BadInput};
 
 pub struct Options {
     pub tag: Tag,
+    pub github_release: bool,
     pub dry_run: bool,
     pub remote: String,
     pub branch: String,
 }
 
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
-    let mut steps = Steps::new();
+    let mut steps = Steps::new(github::Actions::from_env(sh));
     let result = tag(sh, root, &opts, &mut steps);
     steps.summary();
     result
@@ -35,6 +37,7 @@ fn tag(sh: &Shell, root: &Utf8Path, opts: &Options, steps: &mut Steps) -> Result
     let git = Git::new(sh);
     let Options {
         tag,
+        github_release,
         dry_run,
         remote,
         branch,
@@ -103,15 +106,88 @@ release commit lands on top of the published branch"
         }
         Ok(format!("{tag} is new; {} file(s) to edit", edits.len()))
     })?;
-    if already_tagged {
-        return Ok(());
+    if !already_tagged {
+        commit_tag_and_push(sh, root, opts, &edits, steps)?;
     }
+    if *github_release {
+        steps.run("GitHub Release", || publish_github_release(sh, root, opts))?;
+    }
+    if !*dry_run {
+        println!(
+            "tagged {tag}: publish it as a GitHub Release titled exactly `{tag}` to run the CD pipeline"
+        );
+    }
+    Ok(())
+}
+
+/// The GitHub Release titled exactly the tag, with that version's
+/// changelog section as notes. An existing one with the right title is
+/// accepted; a wrong title is reported, not changed.
+fn publish_github_release(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<String> {
+    let tag = &opts.tag;
+    let remote = &opts.remote;
+    let origin = cmd!(sh, "git remote get-url {remote}")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok();
+    let api = github::Api::from_env(sh, origin.as_deref()).ok_or_else(|| {
+        BadInput(
+            "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
+GitHub URL as the remote)"
+                .into(),
+        )
+    })?;
+    let notes = changelog::section(&read(root, changelog::FILE)?, tag).unwrap_or_default();
+    if let Some(existing) = api.release_for_tag(tag)? {
+        let title = existing["name"].as_str().unwrap_or_default();
+        if title != tag.to_string() {
+            bail!(
+                "the GitHub Release for {tag} in {} is titled `{}`, not `{tag}`: fix the title \
+on GitHub (the CD pipeline refuses it)",
+                api.repository,
+                title.escape_debug()
+            );
+        }
+        return Ok(format!("already published in {}", api.repository));
+    }
+    if opts.dry_run {
+        ui::would(&format!(
+            "create the GitHub Release `{tag}` in {} with {} line(s) of notes",
+            api.repository,
+            notes.lines().count()
+        ));
+        return Ok("planned".into());
+    }
+    let created = api.create_release(tag, &notes)?;
+    Ok(format!(
+        "published {}",
+        created["html_url"].as_str().unwrap_or(&api.repository)
+    ))
+}
+
+fn commit_tag_and_push(
+    sh: &Shell,
+    root: &Utf8Path,
+    opts: &Options,
+    edits: &[(&str, String, String)],
+    steps: &mut Steps,
+) -> Result<()> {
+    let git = Git::new(sh);
+    let Options {
+        tag,
+        dry_run,
+        remote,
+        branch,
+        ..
+    } = opts;
+    let tag_ref = Git::tag_ref(tag);
 
     steps.run("release commit", || {
         if edits.is_empty() {
             return Ok("nothing to edit: tagging HEAD".into());
         }
-        for (file, before, after) in &edits {
+        for (file, before, after) in edits {
             ui::print_diff(file, before, after);
         }
         let files: Vec<&str> = edits.iter().map(|(f, _, _)| *f).collect();
@@ -123,7 +199,7 @@ release commit lands on top of the published branch"
             ));
             return Ok("planned".into());
         }
-        for (file, _, after) in &edits {
+        for (file, _, after) in edits {
             let path = root.join(file);
             fs::write(&path, after).with_context(|| format!("writing {path}"))?;
         }
@@ -165,10 +241,5 @@ commit and tag were undone): pull, then run `cargo xtask tag {tag}` again"
         }
         Ok(format!("pushed {branch} and {tag} to {remote}"))
     })?;
-    if !*dry_run {
-        println!(
-            "tagged {tag}: publish it as a GitHub Release titled exactly `{tag}` to run the CD pipeline"
-        );
-    }
     Ok(())
 }

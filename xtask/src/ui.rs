@@ -4,13 +4,25 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::github::Actions;
+
 pub struct Steps {
     rows: Vec<(String, Duration, String)>,
+    actions: Actions,
 }
 
 impl Steps {
-    pub fn new() -> Steps {
-        Steps { rows: Vec::new() }
+    /// Under GitHub Actions each step is a log group, a failure is an error
+    /// annotation, and the summary table goes to the step summary too.
+    pub fn new(actions: Actions) -> Steps {
+        Steps {
+            rows: Vec::new(),
+            actions,
+        }
+    }
+
+    pub fn actions(&self) -> &Actions {
+        &self.actions
     }
 
     /// Runs one step under a header; `f` returns a one-line outcome.
@@ -24,10 +36,15 @@ impl Steps {
         name: &str,
         f: impl FnOnce() -> Result<(String, T)>,
     ) -> Result<T> {
+        self.actions.group(name);
         println!("==> {name}");
         let start = Instant::now();
         let result = f();
         let took = start.elapsed();
+        self.actions.end_group();
+        if let Err(err) = &result {
+            self.actions.error(&format!("{name}: {err:#}"));
+        }
         let outcome = match &result {
             Ok((outcome, _)) => outcome.clone(),
             Err(_) => "FAILED".to_string(),
@@ -38,6 +55,17 @@ impl Steps {
     }
 
     pub fn summary(&self) {
+        let mut markdown = String::from("| step | time | outcome |\n| --- | ---: | --- |\n");
+        for (name, took, outcome) in &self.rows {
+            markdown.push_str(&format!(
+                "| {name} | {} | {} |\n",
+                seconds(*took),
+                outcome.replace('|', "\\|")
+            ));
+        }
+        if let Err(err) = self.actions.summary(&markdown) {
+            eprintln!("warning: could not write the step summary: {err:#}");
+        }
         let width = self
             .rows
             .iter()

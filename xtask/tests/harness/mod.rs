@@ -161,6 +161,13 @@ impl Sandbox {
             .current_dir(&self.work)
             .env("XTASK_TOOLS_DIR", tools_dir())
             .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_EVENT_PATH")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GITHUB_REPOSITORY")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("GITHUB_OUTPUT")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
             .env_remove("TWINE_USERNAME")
             .env_remove("TWINE_PASSWORD")
             .env_remove("TWINE_REPOSITORY_URL");
