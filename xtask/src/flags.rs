@@ -56,7 +56,7 @@ const TITLE: FlagSpec = FlagSpec {
 const EVENT: FlagSpec = FlagSpec {
     name: "event",
     value: None,
-    help: "read title, labels, number and URL from the pull_request event in $GITHUB_EVENT_PATH",
+    help: "read the pull request from $GITHUB_EVENT_PATH (a pull_request event, or a push whose merged pull request the REST API names)",
 };
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -481,5 +481,50 @@ mod tests {
         };
         assert!(p.switch("reinstall"));
         assert_eq!(p.value("reinstall"), Some(""));
+    }
+
+    /// Every `cargo xtask ...` line in the workflows is a valid command
+    /// line for this binary (with `"$TAG"` standing for a release tag).
+    #[test]
+    fn workflow_command_lines_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("the workflows directory") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("a workflow");
+            for line in text.lines() {
+                let Some((_, rest)) = line.split_once("cargo xtask ") else {
+                    continue;
+                };
+                seen += 1;
+                let words: Vec<String> = rest
+                    .split_whitespace()
+                    .map(|w| w.trim_matches('"').replace("$TAG", "v0.7.0"))
+                    .collect();
+                let parsed = match parse(words.iter().map(OsString::from)) {
+                    Ok(Invocation::Run(p)) => p,
+                    Ok(Invocation::Help(_)) => panic!("{}: `{rest}` prints help", path.display()),
+                    Err(e) => panic!("{}: `{rest}`: {e}", path.display()),
+                };
+                if matches!(parsed.command, "release" | "tag") {
+                    assert!(
+                        crate::version::Tag::parse(&parsed.positionals[0]).is_ok(),
+                        "{rest}"
+                    );
+                }
+                if let Some(step) = parsed.value("step") {
+                    assert!(
+                        crate::release::is_step(step),
+                        "{}: unknown step in `{rest}`",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(
+            seen >= 12,
+            "only {seen} xtask lines found in {}",
+            dir.display()
+        );
     }
 }

@@ -249,6 +249,16 @@ impl Api {
         }
     }
 
+    /// The pull requests a commit belongs to (the merged one, for a push
+    /// to the default branch).
+    pub fn pulls_for_commit(&self, sha: &str) -> Result<Vec<Value>> {
+        match self.request("GET", &format!("/commits/{sha}/pulls"), None)? {
+            (200, Value::Array(pulls)) => Ok(pulls),
+            (404, _) => Ok(Vec::new()),
+            (s, v) => bail!("the GitHub API answered {s} for the pull requests of {sha}: {v}"),
+        }
+    }
+
     pub fn create_release(&self, tag: &Tag, body: &str) -> Result<Value> {
         let payload = json!({ "tag_name": tag.to_string(), "name": tag.to_string(), "body": body, "draft": false, "prerelease": false });
         match self.request("POST", "/releases", Some(payload))? {

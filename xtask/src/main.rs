@@ -76,7 +76,7 @@ fn run(args: flags::Parsed) -> Result<()> {
         root: args.value("root-branch").unwrap_or("root").to_string(),
         docs: args.value("docs-branch").unwrap_or("docs").to_string(),
     };
-    let pull_request = || -> Result<pr::PullRequest> {
+    let pull_request = || -> Result<Option<pr::PullRequest>> {
         if args.switch("event") {
             return pr::PullRequest::from_event(&sh);
         }
@@ -87,12 +87,12 @@ fn run(args: flags::Parsed) -> Result<()> {
             ),
             None => None,
         };
-        Ok(pr::PullRequest {
+        Ok(Some(pr::PullRequest {
             title: args.value("title").unwrap_or_default().to_string(),
             labels: args.values("label").to_vec(),
             number,
             url: args.value("url").map(str::to_string),
-        })
+        }))
     };
     match args.command {
         "changelog-add" => pr::changelog_add(
@@ -106,7 +106,10 @@ fn run(args: flags::Parsed) -> Result<()> {
                 branch: args.value("root-branch").unwrap_or("root").to_string(),
             },
         ),
-        "lint-pr" => pr::lint(&pull_request()?),
+        "lint-pr" => match pull_request()? {
+            Some(pull) => pr::lint(&pull),
+            None => Err(BadInput("lint-pr needs a pull_request event or --title".into()).into()),
+        },
         "docs-deploy" => docs::deploy(
             &sh,
             &root,

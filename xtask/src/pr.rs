@@ -10,6 +10,7 @@ use xshell::Shell;
 
 use crate::changelog::{self, Edit};
 use crate::git::Git;
+use crate::github;
 use crate::pr_rules;
 use crate::{read, ui, BadInput};
 
@@ -22,19 +23,40 @@ pub struct PullRequest {
 }
 
 impl PullRequest {
-    /// From `pull_request` in a GitHub event payload.
-    pub fn from_event(sh: &Shell) -> Result<PullRequest> {
+    /// From the GitHub event payload: a `pull_request` event, or a push to
+    /// the release branch, whose merged pull request is asked of the REST
+    /// API. `None`: a push with no pull request (a direct push).
+    pub fn from_event(sh: &Shell) -> Result<Option<PullRequest>> {
         let path = sh.var("GITHUB_EVENT_PATH").map_err(|_| {
             BadInput("--event needs GITHUB_EVENT_PATH (set by GitHub Actions)".into())
         })?;
         let text = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
         let event: serde_json::Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
-        let pr = &event["pull_request"];
-        if !pr.is_object() {
-            bail!(BadInput(format!("{path} is not a pull_request event")));
+        if event["pull_request"].is_object() {
+            return Ok(Some(PullRequest::from_json(&event["pull_request"])));
         }
-        Ok(PullRequest {
+        let Some(sha) = event["after"].as_str() else {
+            bail!(BadInput(format!(
+                "{path} is neither a pull_request nor a push event"
+            )));
+        };
+        let api = github::Api::from_env(sh, None).ok_or_else(|| {
+            BadInput(
+                "a push event needs GITHUB_TOKEN and GITHUB_REPOSITORY to find its pull request"
+                    .into(),
+            )
+        })?;
+        let pulls = api.pulls_for_commit(sha)?;
+        let merged = pulls
+            .iter()
+            .find(|p| p["merge_commit_sha"].as_str() == Some(sha))
+            .or_else(|| pulls.iter().find(|p| !p["merged_at"].is_null()));
+        Ok(merged.map(PullRequest::from_json))
+    }
+
+    fn from_json(pr: &serde_json::Value) -> PullRequest {
+        PullRequest {
             title: pr["title"].as_str().unwrap_or_default().to_string(),
             labels: pr["labels"]
                 .as_array()
@@ -46,7 +68,7 @@ impl PullRequest {
                 .unwrap_or_default(),
             number: pr["number"].as_u64(),
             url: pr["html_url"].as_str().map(str::to_string),
-        })
+        }
     }
 }
 
@@ -66,7 +88,8 @@ pub fn lint(pr: &PullRequest) -> Result<()> {
 }
 
 pub struct AddOptions {
-    pub pr: PullRequest,
+    /// `None`: the push had no pull request; nothing to add.
+    pub pr: Option<PullRequest>,
     pub commit: bool,
     pub dry_run: bool,
     pub remote: String,
@@ -74,7 +97,10 @@ pub struct AddOptions {
 }
 
 pub fn changelog_add(sh: &Shell, root: &Utf8Path, opts: AddOptions) -> Result<()> {
-    let pr = &opts.pr;
+    let Some(pr) = &opts.pr else {
+        println!("this push has no merged pull request: no changelog entry to add");
+        return Ok(());
+    };
     let number = pr
         .number
         .ok_or_else(|| BadInput("the pull request number is missing: pass --pr N".into()))?;

@@ -34,6 +34,10 @@ const PIPELINE: [&str; 7] = [
 ];
 const REVERT: &str = "revert";
 
+pub fn is_step(name: &str) -> bool {
+    PIPELINE.contains(&name) || name == REVERT
+}
+
 /// Files the release itself edits: the only ones allowed to differ between
 /// the tag and `root`.
 const RELEASE_FILES: [&str; 2] = [changelog::FILE, pyproject::FILE];
@@ -68,7 +72,7 @@ struct Release<'a> {
 
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     if let Some(step) = &opts.step {
-        if !PIPELINE.contains(&step.as_str()) && step != REVERT {
+        if !is_step(step) {
             bail!(BadInput(format!(
                 "unknown step `{step}`: expected one of {}, {REVERT}",
                 PIPELINE.join(", ")

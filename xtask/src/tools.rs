@@ -23,6 +23,7 @@ const REPORTED: &[&str] = &[
     "mike",
     "pypiserver",
     "passlib",
+    "zizmor",
 ];
 
 /// An installed, verified tools environment.

@@ -425,3 +425,62 @@ fn a_refused_token_exchange_shows_its_description() {
         assert!(git(&sandbox.remote, &["show", "root:CHANGELOG.md"]).contains("## Recent Changes"));
     }
 }
+
+#[test]
+fn a_push_event_files_the_merged_pull_request_found_through_the_api() {
+    let sandbox = Sandbox::new();
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let stub = Stub::start(move |req| {
+        if req.path == format!("/repos/o/r/commits/{sha}/pulls") {
+            Reply::Json(
+                200,
+                format!(
+                    r#"[{{"number":90,"title":"✨ Add XLSX export","html_url":"https://github.com/o/r/pull/90","merge_commit_sha":"{sha}","merged_at":"2026-11-25T00:00:00Z","labels":[{{"name":"feature"}}]}}]"#
+                ),
+            )
+        } else {
+            Reply::Json(200, "[]".into())
+        }
+    });
+    let dir = sandbox.dir.path();
+    let push = dir.join("push.json");
+    fs::write(
+        &push,
+        format!(r#"{{"after":"{sha}","ref":"refs/heads/root"}}"#),
+    )
+    .expect("event");
+    let mut cmd = with_github(
+        sandbox.xtask(&["changelog-add", "--event", "--commit"]),
+        &stub,
+    );
+    cmd.env("GITHUB_EVENT_PATH", &push);
+    let out = output(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    let log = git(&sandbox.remote, &["show", "root:CHANGELOG.md"]);
+    assert!(
+        log.contains(
+            "### Features\n\n- ✨ Add XLSX export ([#90](https://github.com/o/r/pull/90))\n"
+        ),
+        "{log}"
+    );
+
+    // A direct push (no pull request) adds nothing.
+    let direct = dir.join("direct.json");
+    fs::write(
+        &direct,
+        r#"{"after":"fedcba9876543210fedcba9876543210fedcba98"}"#,
+    )
+    .expect("event");
+    let mut cmd = with_github(
+        sandbox.xtask(&["changelog-add", "--event", "--commit"]),
+        &stub,
+    );
+    cmd.env("GITHUB_EVENT_PATH", &direct);
+    let out = output(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no merged pull request"),
+        "{}",
+        text(&out)
+    );
+}
