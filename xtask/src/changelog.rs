@@ -334,6 +334,19 @@ pub fn add_entry(text: &str, category: &str, entry: &str, pr: u64) -> Result<Edi
     }
 }
 
+/// How many entries `## Recent Changes` holds, `None` when it is missing.
+pub fn recent_entries(text: &str) -> Option<usize> {
+    let doc = Doc::parse(text);
+    let at = *doc.h2_indexes(RECENT).first()?;
+    let end = doc.section_end(at);
+    Some(
+        doc.lines[at + 1..end]
+            .iter()
+            .filter(|l| l.is_entry())
+            .count(),
+    )
+}
+
 /// The body of `## vX.Y.Z`, without surrounding blank lines: the GitHub
 /// Release notes for that tag.
 pub fn section(text: &str, tag: &Tag) -> Option<String> {
@@ -604,5 +617,7 @@ mod tests {
             Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
         );
         assert_eq!(section(LOG, &tag("v0.5.0")), None);
+        assert_eq!(recent_entries(LOG), Some(1));
+        assert_eq!(recent_entries("## v0.6.0\n- a\n"), None);
     }
 }

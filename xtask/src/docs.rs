@@ -29,7 +29,7 @@ pub struct Branches {
 }
 
 impl Branches {
-    fn docs_ref(&self) -> String {
+    pub fn docs_ref(&self) -> String {
         format!("refs/remotes/{}/{}", self.remote, self.docs)
     }
 }
@@ -59,13 +59,13 @@ impl Source {
 }
 
 /// The versions on the remote docs branch (fetched), and its commit.
-struct DocsState {
-    commit: Option<String>,
-    versions: Vec<DocsVersion>,
-    default: Option<String>,
+pub struct DocsState {
+    pub commit: Option<String>,
+    pub versions: Vec<DocsVersion>,
+    pub default: Option<String>,
 }
 
-fn read_docs(git: &Git, branches: &Branches, fetch: bool) -> Result<DocsState> {
+pub fn read_docs(git: &Git, branches: &Branches, fetch: bool) -> Result<DocsState> {
     let docs_ref = branches.docs_ref();
     if fetch {
         if git.remote_has_branch(&branches.remote, &branches.docs)? {

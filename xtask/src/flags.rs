@@ -209,6 +209,27 @@ for the index in seconds (default 120).",
         ],
     },
     CommandSpec {
+        name: "status",
+        args: "",
+        summary: "report whether tags, pyproject, changelog, index and docs agree",
+        about: "Fetches the release branch, tags and docs branch, reads the package index, \
+and prints the newest tag, pyproject.toml's version, the `## Recent Changes` entries, \
+the newest complete version on the index, the docs versions, aliases and default, and \
+unpushed commits; then every inconsistency with the command that fixes it. Exit 0 when \
+consistent, 1 otherwise.",
+        positionals: (0, 0),
+        flags: &[
+            FlagSpec {
+                name: "json",
+                value: None,
+                help: "print the report as JSON",
+            },
+            REMOTE,
+            ROOT_BRANCH,
+            DOCS_BRANCH,
+        ],
+    },
+    CommandSpec {
         name: "tag",
         args: "vX.Y.Z",
         summary: "make the release commit and annotated tag on root, and push both atomically",

@@ -5,7 +5,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use camino::Utf8Path;
 use regex::Regex;
+use xshell::{cmd, Shell};
+
+use crate::tools::Tools;
 
 /// One file as the index lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,6 +184,35 @@ pub fn version_files<'a>(
         .collect()
 }
 
+/// Versions of `project` the index lists with both an sdist and a wheel,
+/// oldest first.
+pub fn complete_versions(project: &str, listed: &[IndexFile]) -> Vec<semver::Version> {
+    let project = normalize(project);
+    let mut found: Vec<semver::Version> = Vec::new();
+    for file in listed {
+        let Some((name, version)) = file_version(&file.filename) else {
+            continue;
+        };
+        let Ok(v) = semver::Version::parse(&version) else {
+            continue;
+        };
+        if name != project || found.contains(&v) {
+            continue;
+        }
+        let has = |suffix: &str| {
+            listed.iter().any(|f| {
+                f.filename.ends_with(suffix)
+                    && file_version(&f.filename) == Some((project.clone(), version.clone()))
+            })
+        };
+        if has(".tar.gz") && has(".whl") {
+            found.push(v);
+        }
+    }
+    found.sort();
+    found
+}
+
 /// The simple-index base for a given upload URL, when `XTASK_INDEX_URL` is
 /// not set: the upload host without its `upload.` label, path `/simple/`.
 /// For a pypiserver (`http://host:port/`) that is `http://host:port/simple/`.
@@ -190,6 +223,43 @@ pub fn simple_base_from_upload(upload_url: &str) -> String {
     let authority = rest.split('/').next().unwrap_or(rest);
     let authority = authority.strip_prefix("upload.").unwrap_or(authority);
     format!("{scheme}://{authority}/simple/")
+}
+
+/// Where to upload and where to read the index, read from the
+/// environment in one place; credentials stay there and reach twine by
+/// inheritance.
+#[derive(Clone, Debug)]
+pub struct IndexConfig {
+    /// `TWINE_REPOSITORY_URL`, or twine's own default.
+    pub upload_url: String,
+    /// `XTASK_INDEX_URL`, or derived from the upload URL.
+    pub simple_base: String,
+}
+
+impl IndexConfig {
+    pub fn from_env(sh: &Shell, root: &Utf8Path) -> Result<IndexConfig> {
+        let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
+        let upload_url = match env("TWINE_REPOSITORY_URL") {
+            Some(url) => url,
+            None => {
+                // No index host is written in this code: ask the installed twine.
+                let python = Tools::ensure(sh, root)?.python();
+                cmd!(
+                    sh,
+                    "{python} -c 'from twine import utils; print(utils.DEFAULT_REPOSITORY)'"
+                )
+                .quiet()
+                .read()
+                .context("reading twine's default repository URL")?
+            }
+        };
+        let simple_base =
+            env("XTASK_INDEX_URL").unwrap_or_else(|| simple_base_from_upload(&upload_url));
+        Ok(IndexConfig {
+            upload_url,
+            simple_base,
+        })
+    }
 }
 
 /// GETs the project page; `Ok(vec![])` when the index does not know it.
@@ -333,6 +403,23 @@ mod tests {
         )]))
         .expect_err("conflict");
         assert!(err.contains("not in this build"), "{err}");
+    }
+
+    #[test]
+    fn complete_versions_need_an_sdist_and_a_wheel() {
+        let files = listed(&[
+            ("mindoff_dataport-0.6.0.tar.gz", "a"),
+            ("mindoff_dataport-0.6.0-py3-none-any.whl", "b"),
+            ("mindoff_dataport-0.10.0.tar.gz", "c"),
+            ("mindoff_dataport-0.10.0-py3-none-any.whl", "d"),
+            ("mindoff_dataport-0.7.0-py3-none-any.whl", "e"),
+            ("other-1.0.0.tar.gz", "f"),
+        ]);
+        let versions: Vec<String> = complete_versions("mindoff-dataport", &files)
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(versions, ["0.6.0", "0.10.0"]);
     }
 
     #[test]

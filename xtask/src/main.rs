@@ -15,6 +15,7 @@ mod pr_rules;
 mod pyproject;
 mod rehearse;
 mod release;
+mod status;
 mod tagging;
 mod tools;
 mod ui;
@@ -121,6 +122,14 @@ fn run(args: flags::Parsed) -> Result<()> {
             },
         ),
         "docs-list" => docs::list(&sh, &branches()),
+        "status" => status::run(
+            &sh,
+            &root,
+            status::Options {
+                json: args.switch("json"),
+                branches: branches(),
+            },
+        ),
         "docs-rollback" => docs::rollback(
             &sh,
             &root,

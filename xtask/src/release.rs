@@ -15,7 +15,7 @@ use xshell::{cmd, Shell};
 use crate::changelog::{self, Edit};
 use crate::git::Git;
 use crate::github;
-use crate::index::{self, LocalFile, Publication};
+use crate::index::{self, IndexConfig, LocalFile, Publication};
 use crate::pyproject;
 use crate::tools::Tools;
 use crate::ui::{self, Steps};
@@ -48,16 +48,6 @@ pub struct Options {
     pub dry_run: bool,
     pub remote: String,
     pub branch: String,
-}
-
-/// Where to upload and where to read the index. Read once, from the
-/// environment; credentials stay there and reach twine by inheritance.
-#[derive(Clone)]
-struct IndexConfig {
-    /// `TWINE_REPOSITORY_URL`, or twine's own default.
-    upload_url: String,
-    /// `XTASK_INDEX_URL`, or derived from the upload URL.
-    simple_base: String,
 }
 
 struct Release<'a> {
@@ -414,28 +404,7 @@ run the build step for this tag again",
         if let Some(config) = &self.index {
             return Ok(config.clone());
         }
-        let sh = self.sh;
-        let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
-        let upload_url = match env("TWINE_REPOSITORY_URL") {
-            Some(url) => url,
-            None => {
-                // No index host is written in this code: ask the installed twine.
-                let python = self.tools()?.python();
-                cmd!(
-                    sh,
-                    "{python} -c 'from twine import utils; print(utils.DEFAULT_REPOSITORY)'"
-                )
-                .quiet()
-                .read()
-                .context("reading twine's default repository URL")?
-            }
-        };
-        let simple_base =
-            env("XTASK_INDEX_URL").unwrap_or_else(|| index::simple_base_from_upload(&upload_url));
-        let config = IndexConfig {
-            upload_url,
-            simple_base,
-        };
+        let config = IndexConfig::from_env(self.sh, self.root)?;
         self.index = Some(config.clone());
         Ok(config)
     }

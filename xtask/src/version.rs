@@ -65,6 +65,10 @@ impl Tag {
         Tag::parse(name).ok()
     }
 
+    pub fn version_ref(&self) -> &semver::Version {
+        &self.0
+    }
+
     /// The version as `pyproject.toml` spells it (PEP 440 `X.Y.Z`).
     pub fn pep440(&self) -> String {
         self.0.to_string()
