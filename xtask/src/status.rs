@@ -309,7 +309,7 @@ mod tests {
     #[test]
     fn each_inconsistency_names_its_fix() {
         assert!(findings(&consistent()).is_empty());
-        let cases: Vec<(Box<dyn Fn(&mut Facts)>, &str)> = vec![
+        let cases: Vec<(fn(&mut Facts), &str)> = vec![
             (
                 Box::new(|f| f.index_versions = Some(vec![])),
                 "cargo xtask release v0.7.0",
@@ -330,13 +330,13 @@ mod tests {
                 Box::new(|f| f.docs = vec![v("0.6", &[LATEST])]),
                 "cargo xtask docs-deploy v0.7.0",
             ),
-            (Box::new(|f| f.docs.push(v("v0.6", &[]))), "mike delete"),
-            (Box::new(|f| f.docs.push(v("v0.7", &[]))), "mike delete"),
+            (|f| f.docs.push(v("v0.6", &[])), "mike delete"),
+            (|f| f.docs.push(v("v0.7", &[])), "mike delete"),
             (
                 Box::new(|f| f.docs_default = None),
                 "cargo xtask docs-deploy 0.7",
             ),
-            (Box::new(|f| f.unpushed = 2), "git push"),
+            (|f| f.unpushed = 2, "git push"),
             (
                 Box::new(|f| {
                     f.index_versions = None;
