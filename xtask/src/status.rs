@@ -311,37 +311,34 @@ mod tests {
         assert!(findings(&consistent()).is_empty());
         let cases: Vec<(fn(&mut Facts), &str)> = vec![
             (
-                Box::new(|f| f.index_versions = Some(vec![])),
+                |f| f.index_versions = Some(vec![]),
                 "cargo xtask release v0.7.0",
             ),
             (
-                Box::new(|f| f.pyproject_version = Some("0.6.0".into())),
+                |f| f.pyproject_version = Some("0.6.0".into()),
                 "cargo xtask release v0.7.0 --step version",
             ),
             (
-                Box::new(|f| f.released_heading = false),
+                |f| f.released_heading = false,
                 "cargo xtask release v0.7.0 --step changelog",
             ),
             (
-                Box::new(|f| f.docs = vec![v("0.7", &[]), v("0.6", &[LATEST])]),
+                |f| f.docs = vec![v("0.7", &[]), v("0.6", &[LATEST])],
                 "cargo xtask docs-deploy 0.7",
             ),
             (
-                Box::new(|f| f.docs = vec![v("0.6", &[LATEST])]),
+                |f| f.docs = vec![v("0.6", &[LATEST])],
                 "cargo xtask docs-deploy v0.7.0",
             ),
             (|f| f.docs.push(v("v0.6", &[])), "mike delete"),
             (|f| f.docs.push(v("v0.7", &[])), "mike delete"),
-            (
-                Box::new(|f| f.docs_default = None),
-                "cargo xtask docs-deploy 0.7",
-            ),
+            (|f| f.docs_default = None, "cargo xtask docs-deploy 0.7"),
             (|f| f.unpushed = 2, "git push"),
             (
-                Box::new(|f| {
+                |f| {
                     f.index_versions = None;
                     f.index_error = Some("refused".into())
-                }),
+                },
                 "TWINE_REPOSITORY_URL",
             ),
         ];
