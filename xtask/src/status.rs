@@ -309,7 +309,8 @@ mod tests {
     #[test]
     fn each_inconsistency_names_its_fix() {
         assert!(findings(&consistent()).is_empty());
-        let cases: Vec<(fn(&mut Facts), &str)> = vec![
+        type Change = fn(&mut Facts);
+        let cases: Vec<(Change, &str)> = vec![
             (
                 |f| f.index_versions = Some(vec![]),
                 "cargo xtask release v0.7.0",
