@@ -209,6 +209,37 @@ for the index in seconds (default 120).",
         ],
     },
     CommandSpec {
+        name: "release-rollback",
+        args: "vX.Y.Z",
+        summary: "roll a bad release back: GitHub Release, tag, index yank, next tag",
+        about: "Shows the plan, asks for confirmation (--yes skips it), then deletes the \
+GitHub Release of the tag (GITHUB_TOKEN), and with --delete-tag the tag here and on the \
+remote. The package index has no API to yank a release: the command prints the release's \
+management page to yank it by hand and, with --wait, polls the index until it lists the \
+version as yanked (XTASK_YANK_TIMEOUT seconds, default 900). Ends with the tag of the \
+corrected release.",
+        positionals: (1, 1),
+        flags: &[
+            FlagSpec {
+                name: "delete-tag",
+                value: None,
+                help: "also delete the tag, locally and on the remote",
+            },
+            FlagSpec {
+                name: "yes",
+                value: None,
+                help: "do not ask for confirmation",
+            },
+            FlagSpec {
+                name: "wait",
+                value: None,
+                help: "poll the index until the version is yanked",
+            },
+            DRY_RUN,
+            REMOTE,
+        ],
+    },
+    CommandSpec {
         name: "status",
         args: "",
         summary: "report whether tags, pyproject, changelog, index and docs agree",

@@ -259,6 +259,13 @@ impl Api {
         }
     }
 
+    pub fn delete_release(&self, id: u64) -> Result<()> {
+        match self.request("DELETE", &format!("/releases/{id}"), None)? {
+            (204 | 404, _) => Ok(()),
+            (s, v) => bail!("deleting GitHub Release {id} failed ({s}): {v}"),
+        }
+    }
+
     pub fn create_release(&self, tag: &Tag, body: &str) -> Result<Value> {
         let payload = json!({ "tag_name": tag.to_string(), "name": tag.to_string(), "body": body, "draft": false, "prerelease": false });
         match self.request("POST", "/releases", Some(payload))? {

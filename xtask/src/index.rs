@@ -213,6 +213,20 @@ pub fn complete_versions(project: &str, listed: &[IndexFile]) -> Vec<semver::Ver
     found
 }
 
+/// The index's release-management page for a version (where a maintainer
+/// yanks it by hand: the upload API has no yank), from the upload URL.
+pub fn manage_url(upload_url: &str, project: &str, version: &str) -> String {
+    let (scheme, rest) = upload_url
+        .split_once("://")
+        .unwrap_or(("https", upload_url));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = authority.strip_prefix("upload.").unwrap_or(authority);
+    format!(
+        "{scheme}://{authority}/manage/project/{}/release/{version}/",
+        normalize(project)
+    )
+}
+
 /// The simple-index base for a given upload URL, when `XTASK_INDEX_URL` is
 /// not set: the upload host without its `upload.` label, path `/simple/`.
 /// For a pypiserver (`http://host:port/`) that is `http://host:port/simple/`.
@@ -435,6 +449,14 @@ mod tests {
         assert_eq!(
             simple_base_from_upload("https://test.example.test/legacy/"),
             "https://test.example.test/simple/"
+        );
+        assert_eq!(
+            manage_url(
+                "https://upload.example.test/legacy/",
+                "Mindoff_Dataport",
+                "0.7.0"
+            ),
+            "https://example.test/manage/project/mindoff-dataport/release/0.7.0/"
         );
     }
 }

@@ -15,6 +15,7 @@ mod pr_rules;
 mod pyproject;
 mod rehearse;
 mod release;
+mod release_rollback;
 mod status;
 mod tagging;
 mod tools;
@@ -122,6 +123,18 @@ fn run(args: flags::Parsed) -> Result<()> {
             },
         ),
         "docs-list" => docs::list(&sh, &branches()),
+        "release-rollback" => release_rollback::run(
+            &sh,
+            &root,
+            release_rollback::Options {
+                tag: version::Tag::parse(&args.positionals[0])?,
+                delete_tag: args.switch("delete-tag"),
+                yes: args.switch("yes"),
+                wait: args.switch("wait"),
+                dry_run: args.switch("dry-run"),
+                remote: args.value("remote").unwrap_or("origin").to_string(),
+            },
+        ),
         "status" => status::run(
             &sh,
             &root,
