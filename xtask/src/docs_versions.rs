@@ -22,6 +22,17 @@ pub struct DocsVersion {
 }
 
 impl DocsVersion {
+    /// A plain entry (title = name), as tests write them.
+    #[cfg(test)]
+    pub fn plain(name: &str, aliases: &[&str]) -> DocsVersion {
+        DocsVersion {
+            name: name.into(),
+            title: name.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            properties: None,
+        }
+    }
+
     pub fn series(&self) -> Option<Series> {
         Series::parse(&self.name).ok()
     }
@@ -220,12 +231,7 @@ mod tests {
     use super::*;
 
     fn v(name: &str, aliases: &[&str]) -> DocsVersion {
-        DocsVersion {
-            name: name.into(),
-            title: name.into(),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            properties: None,
-        }
+        DocsVersion::plain(name, aliases)
     }
 
     fn s(x: &str) -> Series {

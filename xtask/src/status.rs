@@ -279,12 +279,7 @@ mod tests {
     use crate::docs_versions::DocsVersion;
 
     fn v(name: &str, aliases: &[&str]) -> DocsVersion {
-        DocsVersion {
-            name: name.into(),
-            title: name.into(),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            properties: None,
-        }
+        DocsVersion::plain(name, aliases)
     }
 
     fn consistent() -> Facts {

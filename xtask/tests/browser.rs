@@ -6,12 +6,12 @@
 mod harness;
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{git, run_ok, Sandbox, TempDir};
+use harness::{free_port, git, run_ok, Sandbox, TempDir};
 use serde_json::{json, Value};
 
 /// A child process killed by PID on drop.
@@ -24,13 +24,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -40,18 +33,6 @@ fn wait_for_port(port: u16) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn write_page(sandbox: &Sandbox, marker: &str) {
-    let path = sandbox.work.join("src/mindoff_dataport/docs/index.md");
-    let page = fs::read_to_string(&path).expect("read page");
-    let kept: String = page
-        .lines()
-        .filter(|l| !l.starts_with("Marker:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    fs::write(&path, format!("{kept}\nMarker: {marker}\n")).expect("write page");
-    sandbox.commit_and_push(&format!("Docs: {marker}"));
 }
 
 /// A WebDriver session on chromedriver.
@@ -198,9 +179,9 @@ fn decode_base64(input: &str) -> Vec<u8> {
 #[test]
 fn the_served_docs_site_redirects_lists_both_series_and_switches_version() {
     let sandbox = Sandbox::new();
-    write_page(&sandbox, "series 0.6 page");
+    sandbox.write_docs_page("series 0.6 page");
     run_ok(&mut sandbox.xtask(&["docs-deploy", "0.6"]));
-    write_page(&sandbox, "series 0.7 page");
+    sandbox.write_docs_page("series 0.7 page");
     run_ok(&mut sandbox.xtask(&["docs-deploy", "0.7"]));
 
     // The docs branch, served as static files the way GitHub Pages would.

@@ -5,15 +5,10 @@ mod harness;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
-use harness::{git, text, Sandbox};
+use harness::{git, output, text, Sandbox};
 
 const PAGE: &str = "src/mindoff_dataport/docs/index.md";
-
-fn output(mut cmd: Command) -> Output {
-    cmd.output().expect("running xtask")
-}
 
 fn ok(sandbox: &Sandbox, args: &[&str]) -> String {
     let out = output(sandbox.xtask(args));
@@ -50,19 +45,6 @@ fn versions(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// Puts a marker sentence on the docs home page and commits it.
-fn write_page(sandbox: &Sandbox, marker: &str) {
-    let path = sandbox.work.join(PAGE);
-    let page = fs::read_to_string(&path).expect("read page");
-    let kept: String = page
-        .lines()
-        .filter(|l| !l.starts_with("Marker:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    fs::write(&path, format!("{kept}\nMarker: {marker}\n")).expect("write page");
-    sandbox.commit_and_push(&format!("Docs: {marker}"));
-}
-
 fn remote_page(sandbox: &Sandbox, version: &str) -> String {
     git(
         &sandbox.remote,
@@ -70,33 +52,17 @@ fn remote_page(sandbox: &Sandbox, version: &str) -> String {
     )
 }
 
-/// Runs raw mike in the sandbox, as the old guide's commands did.
-fn raw_mike(sandbox: &Sandbox, args: &[&str]) {
-    let bin = harness::tools();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    harness::run_ok(
-        Command::new(bin.join("mike"))
-            .args(args)
-            .current_dir(&sandbox.work)
-            .env("PATH", path),
-    );
-}
-
 #[test]
 fn latest_release_stays_on_the_newest_series() {
     let sandbox = Sandbox::new();
-    write_page(&sandbox, "first 0.7");
+    sandbox.write_docs_page("first 0.7");
     ok(&sandbox, &["docs-deploy", "0.7"]);
     assert_eq!(
         remote_versions(&sandbox),
         versions(&[("0.7", &["latest-release"])])
     );
     ok(&sandbox, &["docs-deploy", "1.0"]);
-    write_page(&sandbox, "second 0.7");
+    sandbox.write_docs_page("second 0.7");
     let out = ok(&sandbox, &["docs-deploy", "v0.7"]);
     assert!(
         out.contains("`latest-release` stays on the newer series"),
@@ -123,30 +89,24 @@ fn latest_release_stays_on_the_newest_series() {
 #[test]
 fn an_existing_v_spelling_is_reused() {
     let sandbox = Sandbox::new();
-    raw_mike(&sandbox, &["deploy", "--branch", "docs", "--push", "v0.7"]);
-    raw_mike(
-        &sandbox,
-        &[
-            "deploy",
-            "--branch",
-            "docs",
-            "--push",
-            "--update-aliases",
-            "v1.0",
-            "latest-release",
-        ],
-    );
-    raw_mike(
-        &sandbox,
-        &[
-            "set-default",
-            "--branch",
-            "docs",
-            "--push",
-            "latest-release",
-        ],
-    );
-    write_page(&sandbox, "fixed v0.7");
+    sandbox.raw_mike(&["deploy", "--branch", "docs", "--push", "v0.7"]);
+    sandbox.raw_mike(&[
+        "deploy",
+        "--branch",
+        "docs",
+        "--push",
+        "--update-aliases",
+        "v1.0",
+        "latest-release",
+    ]);
+    sandbox.raw_mike(&[
+        "set-default",
+        "--branch",
+        "docs",
+        "--push",
+        "latest-release",
+    ]);
+    sandbox.write_docs_page("fixed v0.7");
     ok(&sandbox, &["docs-deploy", "0.7"]);
     assert_eq!(
         remote_versions(&sandbox),
@@ -158,12 +118,12 @@ fn an_existing_v_spelling_is_reused() {
 #[test]
 fn a_tag_deploys_the_tagged_tree() {
     let sandbox = Sandbox::new();
-    write_page(&sandbox, "as tagged");
+    sandbox.write_docs_page("as tagged");
     git(
         &sandbox.work,
         &["tag", "-a", "v0.7.3", "-m", "Release v0.7.3"],
     );
-    write_page(&sandbox, "newer content");
+    sandbox.write_docs_page("newer content");
     ok(&sandbox, &["docs-deploy", "v0.7.3"]);
     let page = remote_page(&sandbox, "0.7");
     assert!(
@@ -177,12 +137,12 @@ fn a_tag_deploys_the_tagged_tree() {
 #[test]
 fn rollback_restores_the_previous_tree_and_versions() {
     let sandbox = Sandbox::new();
-    write_page(&sandbox, "good");
+    sandbox.write_docs_page("good");
     ok(&sandbox, &["docs-deploy", "0.7"]);
     ok(&sandbox, &["docs-deploy", "0.6"]);
     let good_tree = git(&sandbox.remote, &["rev-parse", "docs:0.7"]);
     let good_versions = git(&sandbox.remote, &["show", "docs:versions.json"]);
-    write_page(&sandbox, "bad");
+    sandbox.write_docs_page("bad");
     ok(&sandbox, &["docs-deploy", "0.7"]);
     assert!(remote_page(&sandbox, "0.7").contains("bad"));
     let before = git(&sandbox.remote, &["rev-parse", "docs"]);

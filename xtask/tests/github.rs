@@ -7,23 +7,11 @@ mod stub;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use harness::{git, text, Index, Sandbox, PASSWORD, USER};
+use harness::{git, output, text, with_index, Index, Sandbox, PASSWORD, USER};
 use stub::{Reply, Stub};
-
-fn output(mut cmd: Command) -> Output {
-    cmd.output().expect("running xtask")
-}
-
-fn plain_tag(sandbox: &Sandbox, tag: &str) {
-    git(
-        &sandbox.work,
-        &["tag", "-a", tag, "-m", &format!("Release {tag}")],
-    );
-    git(&sandbox.work, &["push", "-q", "origin", tag]);
-}
 
 fn event_file(dir: &Path, action: &str, draft: bool, tag: &str, title: &str) -> PathBuf {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -37,19 +25,11 @@ fn event_file(dir: &Path, action: &str, draft: bool, tag: &str, title: &str) -> 
     path
 }
 
-fn with_index(mut cmd: Command, index: &Index) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", PASSWORD)
-        .env("XTASK_VERIFY_TIMEOUT", "20");
-    cmd
-}
-
 #[test]
 fn the_cd_steps_run_with_a_release_event_and_write_actions_output() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let dir = sandbox.dir.path();
     let event = event_file(dir, "published", false, "v0.7.0", "v0.7.0");
     let (summary, outputs) = (dir.join("summary.md"), dir.join("outputs.txt"));
@@ -65,6 +45,7 @@ fn the_cd_steps_run_with_a_release_event_and_write_actions_output() {
         let mut cmd = with_index(
             sandbox.xtask(&["release", "v0.7.0", "--step", step]),
             &index,
+            PASSWORD,
         );
         cmd.env("GITHUB_ACTIONS", "true")
             .env("GITHUB_EVENT_PATH", &event)
@@ -92,7 +73,7 @@ fn the_cd_steps_run_with_a_release_event_and_write_actions_output() {
     assert_eq!(index.files().len(), 2);
 
     // The full pipeline writes the step outputs.
-    let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index);
+    let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, PASSWORD);
     cmd.env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_PATH", &event)
         .env("GITHUB_OUTPUT", &outputs);
@@ -108,7 +89,7 @@ fn the_cd_steps_run_with_a_release_event_and_write_actions_output() {
 #[test]
 fn release_events_that_break_the_rules_are_refused() {
     let sandbox = Sandbox::new();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let dir = sandbox.dir.path();
     for (action, draft, tag, title, message) in [
         (
@@ -169,7 +150,7 @@ fn a_changelog_refusal_is_annotated_on_its_file_and_line() {
         .collect();
     fs::write(&path, format!("{head}## v0.6.0{rest}")).expect("write");
     sandbox.commit_and_push("Empty the recent changes");
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let mut cmd = sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]);
     cmd.env("GITHUB_ACTIONS", "true");
     let out = output(cmd);
@@ -286,7 +267,7 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
 #[test]
 fn without_a_release_on_github_the_rest_check_refuses() {
     let sandbox = Sandbox::new();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let (stub, _) = github_stub(None);
     let out = output(with_github(
         sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
@@ -367,7 +348,7 @@ fn trusted_publishing_uploads_with_the_minted_token_and_masks_it() {
     let sandbox = Sandbox::new();
     let index = Index::start();
     let stub = exchange_stub(&index, 200);
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let out = output(trusted(&sandbox, &stub, &index));
     let all = text(&out);
     assert!(out.status.success(), "{all}");
@@ -412,7 +393,7 @@ fn a_refused_token_exchange_shows_its_description() {
         let sandbox = Sandbox::new();
         let index = Index::start();
         let stub = exchange_stub(&index, status);
-        plain_tag(&sandbox, "v0.7.0");
+        sandbox.plain_tag("v0.7.0");
         let out = output(trusted(&sandbox, &stub, &index));
         let all = text(&out);
         assert_eq!(out.status.code(), Some(1), "{all}");

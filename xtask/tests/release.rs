@@ -4,22 +4,9 @@
 mod harness;
 
 use std::fs;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use harness::{git, run_ok, text, Index, Sandbox, PASSWORD, USER};
-
-/// The xtask with the index configured by environment, as in CI.
-fn with_index(mut cmd: Command, index: &Index, password: &str) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", password)
-        .env("XTASK_VERIFY_TIMEOUT", "20");
-    cmd
-}
-
-fn output(mut cmd: Command) -> Output {
-    cmd.output().expect("running xtask")
-}
+use harness::{git, output, run_ok, text, with_index, Index, Sandbox, PASSWORD};
 
 fn remote_file(sandbox: &Sandbox, rev: &str, file: &str) -> String {
     git(&sandbox.remote, &["show", &format!("{rev}:{file}")])
@@ -72,15 +59,6 @@ fn assert_fails_at_and_reverts(sandbox: &Sandbox, index: &Index, step: &str) {
     assert!(all.contains(&format!("failed at the {step} step")), "{all}");
     assert!(remote_file(sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
     assert!(index.files().is_empty());
-}
-
-/// The guide's flow: a plain annotated tag on `root`, pushed by hand.
-fn plain_tag(sandbox: &Sandbox, tag: &str) {
-    git(
-        &sandbox.work,
-        &["tag", "-a", tag, "-m", &format!("Release {tag}")],
-    );
-    git(&sandbox.work, &["push", "-q", "origin", tag]);
 }
 
 #[test]
@@ -149,7 +127,7 @@ fn tag_then_release_publishes_the_tagged_commit() {
 fn release_of_a_plain_tag_rotates_the_changelog_and_syncs_the_version() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
 
     let out = output(with_index(
         sandbox.xtask(&["release", "v0.7.0"]),
@@ -171,7 +149,7 @@ fn release_of_a_plain_tag_rotates_the_changelog_and_syncs_the_version() {
 fn a_refused_upload_reverts_the_heading_and_a_rerun_converges() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let before = remote_file(&sandbox, "root", "CHANGELOG.md");
 
     let wrong = "wrong-password-123";
@@ -212,7 +190,7 @@ fn a_build_failure_reverts_the_heading() {
         "readme = \"MISSING.md\"",
     );
     sandbox.commit_and_push("Break the readme path");
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     assert_fails_at_and_reverts(&sandbox, &index, "build");
 }
 
@@ -232,7 +210,7 @@ fn a_twine_check_failure_reverts_the_heading() {
     )
     .expect("write");
     sandbox.commit_and_push("Broken README markup");
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     assert_fails_at_and_reverts(&sandbox, &index, "check");
 }
 
@@ -240,7 +218,7 @@ fn a_twine_check_failure_reverts_the_heading() {
 fn bad_tags_exit_2_and_change_nothing() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let before = snapshot(&sandbox, &index);
     for bad in [
         "0.7.0",
@@ -289,7 +267,7 @@ fn bad_tags_exit_2_and_change_nothing() {
 fn untagged_changes_since_the_tag_are_refused_before_any_change() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     fs::write(
         sandbox.work.join("src/mindoff_dataport/extra.py"),
         "X = 1\n",
@@ -311,7 +289,7 @@ fn untagged_changes_since_the_tag_are_refused_before_any_change() {
 fn dry_run_changes_nothing() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let before = snapshot(&sandbox, &index);
     let out = output(with_index(
         sandbox.xtask(&["release", "v0.7.0", "--dry-run"]),
@@ -335,7 +313,7 @@ fn dry_run_changes_nothing() {
 fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     for step in [
         "validate",
         "changelog",
@@ -368,7 +346,7 @@ fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
 fn a_push_rejected_because_the_remote_moved_is_rebased_and_retried() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     // Another maintainer pushes to root first (a release file only).
     let other = sandbox.dir.path().join("other");
     git(
@@ -413,7 +391,7 @@ fn a_push_rejected_because_the_remote_moved_is_rebased_and_retried() {
 fn a_partly_published_release_resumes_with_the_missing_files() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     for step in ["changelog", "version", "build"] {
         let out = output(with_index(
             sandbox.xtask(&["release", "v0.7.0", "--step", step]),
@@ -455,7 +433,7 @@ fn a_partly_published_release_resumes_with_the_missing_files() {
 fn a_running_release_holds_the_lock_and_a_stale_lock_is_taken_over() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let lock = sandbox.work.join(".git/xtask-release.lock");
 
     fs::write(&lock, std::process::id().to_string()).expect("write lock");
@@ -485,7 +463,7 @@ fn a_running_release_holds_the_lock_and_a_stale_lock_is_taken_over() {
 fn a_stopped_index_leaves_a_consistent_state_and_a_rerun_converges() {
     let sandbox = Sandbox::new();
     let mut index = Index::start();
-    plain_tag(&sandbox, "v0.7.0");
+    sandbox.plain_tag("v0.7.0");
     let url = index.url();
     index.stop();
     let out = output(with_index(
@@ -552,7 +530,7 @@ fn malformed_release_files_exit_2_and_change_nothing() {
         sandbox.commit_and_push("Break a release file");
         for args in [&["tag", "v0.7.0"][..], &["release", "v0.7.0"]] {
             if args[0] == "release" {
-                plain_tag(&sandbox, "v0.7.0");
+                sandbox.plain_tag("v0.7.0");
             }
             let before = snapshot(&sandbox, &index);
             let out = output(with_index(sandbox.xtask(args), &index, PASSWORD));

@@ -4,27 +4,20 @@
 mod harness;
 mod stub;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use harness::{git, run_ok, text, Index, Sandbox, PASSWORD, USER};
+use harness::{git, output, run_ok, text, with_index, Index, Sandbox, PASSWORD};
 use stub::{Reply, Stub};
 
-fn with_env(mut cmd: Command, index: &Index, github: &Stub) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", PASSWORD)
-        .env("XTASK_VERIFY_TIMEOUT", "20")
-        .env("GITHUB_API_URL", github.url())
+fn with_env(cmd: Command, index: &Index, github: &Stub) -> Command {
+    let mut cmd = with_index(cmd, index, PASSWORD);
+    cmd.env("GITHUB_API_URL", github.url())
         .env("GITHUB_TOKEN", "gh-test-token")
         .env("GITHUB_REPOSITORY", "o/r")
         .stdin(Stdio::null());
     cmd
-}
-
-fn output(mut cmd: Command) -> Output {
-    cmd.output().expect("running xtask")
 }
 
 /// A GitHub stub holding release 5 for v0.7.0 until it is deleted.
@@ -52,12 +45,11 @@ fn released() -> (Sandbox, Index) {
     let sandbox = Sandbox::new();
     let index = Index::start();
     run_ok(&mut sandbox.xtask(&["tag", "v0.7.0"]));
-    let mut release = sandbox.xtask(&["release", "v0.7.0"]);
-    release
-        .env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", PASSWORD);
-    run_ok(&mut release);
+    run_ok(&mut with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
     (sandbox, index)
 }
 

@@ -3,37 +3,14 @@
 
 mod harness;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use harness::{git, run_ok, text, Index, Sandbox, PASSWORD, USER};
-
-fn with_index(mut cmd: Command, index: &Index) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("TWINE_USERNAME", USER)
-        .env("TWINE_PASSWORD", PASSWORD)
-        .env("XTASK_VERIFY_TIMEOUT", "20");
-    cmd
-}
+use harness::{git, run_ok, text, with_index, Index, Sandbox, PASSWORD};
 
 fn status(sandbox: &Sandbox, index: &Index) -> Output {
-    with_index(sandbox.xtask(&["status"]), index)
+    with_index(sandbox.xtask(&["status"]), index, PASSWORD)
         .output()
         .expect("xtask status")
-}
-
-fn raw_mike(sandbox: &Sandbox, args: &[&str]) {
-    let bin = harness::tools();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    run_ok(
-        Command::new(bin.join("mike"))
-            .args(args)
-            .current_dir(&sandbox.work)
-            .env("PATH", path),
-    );
 }
 
 #[test]
@@ -44,6 +21,7 @@ fn status_is_consistent_after_a_release_and_names_each_inconsistency() {
     run_ok(&mut with_index(
         sandbox.xtask(&["release", "v0.7.0"]),
         &index,
+        PASSWORD,
     ));
     run_ok(&mut sandbox.xtask(&["docs-deploy", "v0.7.0"]));
 
@@ -59,7 +37,7 @@ fn status_is_consistent_after_a_release_and_names_each_inconsistency() {
     ] {
         assert!(all.contains(line), "{line}: {all}");
     }
-    let json = with_index(sandbox.xtask(&["status", "--json"]), &index)
+    let json = with_index(sandbox.xtask(&["status", "--json"]), &index, PASSWORD)
         .output()
         .expect("json");
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
@@ -67,19 +45,16 @@ fn status_is_consistent_after_a_release_and_names_each_inconsistency() {
     assert_eq!(report["index_versions"][0], "0.7.0");
 
     // Docs: an older series steals the alias, and a second spelling appears.
-    raw_mike(
-        &sandbox,
-        &[
-            "deploy",
-            "--branch",
-            "docs",
-            "--push",
-            "--update-aliases",
-            "0.6",
-            "latest-release",
-        ],
-    );
-    raw_mike(&sandbox, &["deploy", "--branch", "docs", "--push", "v0.7"]);
+    sandbox.raw_mike(&[
+        "deploy",
+        "--branch",
+        "docs",
+        "--push",
+        "--update-aliases",
+        "0.6",
+        "latest-release",
+    ]);
+    sandbox.raw_mike(&["deploy", "--branch", "docs", "--push", "v0.7"]);
     // The repository: a new tag that is not released, and an unpushed commit.
     git(
         &sandbox.work,
@@ -124,6 +99,7 @@ fn a_version_mismatch_and_an_unreachable_index_are_reported() {
     run_ok(&mut with_index(
         sandbox.xtask(&["release", "v0.7.0"]),
         &index,
+        PASSWORD,
     ));
     let path = sandbox.work.join("pyproject.toml");
     let text_before = std::fs::read_to_string(&path).expect("read");

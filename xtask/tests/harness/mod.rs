@@ -154,6 +154,40 @@ impl Sandbox {
         git(&self.work, &["push", "-q", "origin", "root"]);
     }
 
+    /// The guide's flow: a plain annotated tag on `root`, pushed by hand.
+    pub fn plain_tag(&self, tag: &str) {
+        git(
+            &self.work,
+            &["tag", "-a", tag, "-m", &format!("Release {tag}")],
+        );
+        git(&self.work, &["push", "-q", "origin", tag]);
+    }
+
+    /// Puts a marker sentence on the docs home page, commits and pushes it.
+    pub fn write_docs_page(&self, marker: &str) {
+        let path = self.work.join("src/mindoff_dataport/docs/index.md");
+        let page = fs::read_to_string(&path).expect("read page");
+        let kept: String = page
+            .lines()
+            .filter(|l| !l.starts_with("Marker:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&path, format!("{kept}\nMarker: {marker}\n")).expect("write page");
+        self.commit_and_push(&format!("Docs: {marker}"));
+    }
+
+    /// Runs the managed mike directly, as the old guide's commands did.
+    pub fn raw_mike(&self, args: &[&str]) {
+        let bin = tools();
+        let path = format!("{}:{}", bin.display(), env::var("PATH").unwrap_or_default());
+        run_ok(
+            Command::new(bin.join("mike"))
+                .args(args)
+                .current_dir(&self.work)
+                .env("PATH", path),
+        );
+    }
+
     /// The built xtask, run in the sandbox's clone with the shared tools.
     pub fn xtask(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(XTASK);
@@ -173,6 +207,28 @@ impl Sandbox {
             .env_remove("TWINE_REPOSITORY_URL");
         cmd
     }
+}
+
+/// Runs a command to completion and returns its output.
+pub fn output(mut cmd: Command) -> Output {
+    cmd.output().expect("running xtask")
+}
+
+/// The xtask with the index configured by environment, as in CI.
+pub fn with_index(mut cmd: Command, index: &Index, password: &str) -> Command {
+    cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("TWINE_USERNAME", USER)
+        .env("TWINE_PASSWORD", password)
+        .env("XTASK_VERIFY_TIMEOUT", "20");
+    cmd
+}
+
+/// A free port on 127.0.0.1, asked of the kernel.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("finding a free port")
 }
 
 /// Copies the project's tracked and untracked-but-not-ignored files, so the
@@ -235,10 +291,7 @@ ht.set_password(os.environ['HT_USER'], os.environ['HT_PASSWORD'])\nht.save()",
         );
         // Ask the kernel for a free port, then hand it over; retry on a race.
         for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("finding a free port");
+            let port = free_port();
             let log = fs::File::create(dir.path().join("server.log")).expect("log file");
             let mut child = Command::new(bin.join("pypi-server"))
                 .args(["run", "-i", "127.0.0.1", "-p", &port.to_string()])
