@@ -78,37 +78,19 @@ fn run(args: flags::Parsed) -> Result<()> {
         root: args.value("root-branch").unwrap_or("root").to_string(),
         docs: args.value("docs-branch").unwrap_or("docs").to_string(),
     };
-    let pull_request = || -> Result<Option<pr::PullRequest>> {
-        if args.switch("event") {
-            return pr::PullRequest::from_event(&sh);
-        }
-        let number = match args.value("pr") {
-            Some(n) => Some(
-                n.parse::<u64>()
-                    .map_err(|_| BadInput(format!("--pr {n}: expected a pull-request number")))?,
-            ),
-            None => None,
-        };
-        Ok(Some(pr::PullRequest {
-            title: args.value("title").unwrap_or_default().to_string(),
-            labels: args.values("label").to_vec(),
-            number,
-            url: args.value("url").map(str::to_string),
-        }))
-    };
     match args.command {
         "changelog-add" => pr::changelog_add(
             &sh,
             &root,
             pr::AddOptions {
-                pr: pull_request()?,
+                pr: pr::PullRequest::from_args(&sh, &args)?,
                 commit: args.switch("commit"),
                 dry_run: args.switch("dry-run"),
                 remote: args.value("remote").unwrap_or("origin").to_string(),
                 branch: args.value("root-branch").unwrap_or("root").to_string(),
             },
         ),
-        "lint-pr" => match pull_request()? {
+        "lint-pr" => match pr::PullRequest::from_args(&sh, &args)? {
             Some(pull) => pr::lint(&pull),
             None => Err(BadInput("lint-pr needs a pull_request event or --title".into()).into()),
         },

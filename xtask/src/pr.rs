@@ -9,6 +9,7 @@ use camino::Utf8Path;
 use xshell::Shell;
 
 use crate::changelog::{self, Edit};
+use crate::flags;
 use crate::git::Git;
 use crate::github;
 use crate::pr_rules;
@@ -23,6 +24,27 @@ pub struct PullRequest {
 }
 
 impl PullRequest {
+    /// From `--title`, `--label`, `--pr`, `--url`, or with `--event` from
+    /// the GitHub event payload.
+    pub fn from_args(sh: &Shell, args: &flags::Parsed) -> Result<Option<PullRequest>> {
+        if args.switch("event") {
+            return PullRequest::from_event(sh);
+        }
+        let number = match args.value("pr") {
+            Some(n) => Some(
+                n.parse::<u64>()
+                    .map_err(|_| BadInput(format!("--pr {n}: expected a pull-request number")))?,
+            ),
+            None => None,
+        };
+        Ok(Some(PullRequest {
+            title: args.value("title").unwrap_or_default().to_string(),
+            labels: args.values("label").to_vec(),
+            number,
+            url: args.value("url").map(str::to_string),
+        }))
+    }
+
     /// From the GitHub event payload: a `pull_request` event, or a push to
     /// the release branch, whose merged pull request is asked of the REST
     /// API. `None`: a push with no pull request (a direct push).
