@@ -22,6 +22,7 @@ use crate::BadInput;
 const ALIAS_TYPE: &str = "redirect";
 const PUSH_ATTEMPTS: usize = 3;
 
+#[derive(Clone)]
 pub struct Branches {
     pub remote: String,
     pub root: String,

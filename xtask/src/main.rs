@@ -73,7 +73,8 @@ fn run(args: flags::Parsed) -> Result<()> {
     let sh = Shell::new().context("starting the command runner")?;
     let root = project_root(&sh)?;
     sh.change_dir(&root);
-    let branches = || docs::Branches {
+    // The remote and branch options, with their defaults, in one place.
+    let b = docs::Branches {
         remote: args.value("remote").unwrap_or("origin").to_string(),
         root: args.value("root-branch").unwrap_or("root").to_string(),
         docs: args.value("docs-branch").unwrap_or("docs").to_string(),
@@ -86,8 +87,8 @@ fn run(args: flags::Parsed) -> Result<()> {
                 pr: pr::PullRequest::from_args(&sh, &args)?,
                 commit: args.switch("commit"),
                 dry_run: args.switch("dry-run"),
-                remote: args.value("remote").unwrap_or("origin").to_string(),
-                branch: args.value("root-branch").unwrap_or("root").to_string(),
+                remote: b.remote.clone(),
+                branch: b.root.clone(),
             },
         ),
         "lint-pr" => match pr::PullRequest::from_args(&sh, &args)? {
@@ -101,10 +102,10 @@ fn run(args: flags::Parsed) -> Result<()> {
                 target: args.positionals[0].clone(),
                 dry_run: args.switch("dry-run"),
                 from_tree: args.switch("from-tree"),
-                branches: branches(),
+                branches: b.clone(),
             },
         ),
-        "docs-list" => docs::list(&sh, &branches()),
+        "docs-list" => docs::list(&sh, &b),
         "release-rollback" => release_rollback::run(
             &sh,
             &root,
@@ -114,7 +115,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 yes: args.switch("yes"),
                 wait: args.switch("wait"),
                 dry_run: args.switch("dry-run"),
-                remote: args.value("remote").unwrap_or("origin").to_string(),
+                remote: b.remote.clone(),
             },
         ),
         "status" => status::run(
@@ -122,7 +123,7 @@ fn run(args: flags::Parsed) -> Result<()> {
             &root,
             status::Options {
                 json: args.switch("json"),
-                branches: branches(),
+                branches: b.clone(),
             },
         ),
         "docs-rollback" => docs::rollback(
@@ -132,7 +133,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 series: args.positionals[0].clone(),
                 to: args.value("to").map(str::to_string),
                 dry_run: args.switch("dry-run"),
-                branches: branches(),
+                branches: b.clone(),
             },
         ),
         "tools" => tools::run(&sh, &root, args.switch("reinstall")),
@@ -143,8 +144,8 @@ fn run(args: flags::Parsed) -> Result<()> {
                 tag: version::Tag::parse(&args.positionals[0])?,
                 step: args.value("step").map(str::to_string),
                 dry_run: args.switch("dry-run"),
-                remote: args.value("remote").unwrap_or("origin").to_string(),
-                branch: args.value("root-branch").unwrap_or("root").to_string(),
+                remote: b.remote.clone(),
+                branch: b.root.clone(),
             },
         ),
         "rehearse" => rehearse::run(
@@ -166,8 +167,8 @@ fn run(args: flags::Parsed) -> Result<()> {
                 tag: version::Tag::parse(&args.positionals[0])?,
                 github_release: args.switch("github-release"),
                 dry_run: args.switch("dry-run"),
-                remote: args.value("remote").unwrap_or("origin").to_string(),
-                branch: args.value("root-branch").unwrap_or("root").to_string(),
+                remote: b.remote.clone(),
+                branch: b.root.clone(),
             },
         ),
         other => unreachable!("command `{other}` is in the table but not dispatched"),
