@@ -5,8 +5,8 @@
 //! Every edit keeps line endings (LF or CRLF), a byte-order mark, and every
 //! byte outside the lines it changes.
 
+use crate::input::BadInput;
 use crate::version::Tag;
-use crate::BadInput;
 
 pub const FILE: &str = "CHANGELOG.md";
 pub const RECENT: &str = "Recent Changes";

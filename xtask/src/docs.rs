@@ -12,28 +12,15 @@ use xshell::{cmd, Shell};
 use crate::docs_versions::{self as versions, DocsVersion, LATEST, VERSIONS_FILE};
 use crate::git::Git;
 use crate::github;
+use crate::settings::AliasType;
 use crate::tools::Tools;
 use crate::ui::{self, Steps};
 use crate::version::{Series, Tag};
 use crate::BadInput;
 
-/// mike 2 defaults to symlinks, which some static hosts do not serve:
-/// aliases are small redirect pages instead.
-const ALIAS_TYPE: &str = "redirect";
 const PUSH_ATTEMPTS: usize = 3;
 
-#[derive(Clone)]
-pub struct Branches {
-    pub remote: String,
-    pub root: String,
-    pub docs: String,
-}
-
-impl Branches {
-    pub fn docs_ref(&self) -> String {
-        format!("refs/remotes/{}/{}", self.remote, self.docs)
-    }
-}
+pub use crate::settings::Branches;
 
 /// What a SERIES argument names: a series built from the working tree, or
 /// a tag whose tree is built.
@@ -161,6 +148,7 @@ pub struct DeployOptions {
     pub dry_run: bool,
     pub from_tree: bool,
     pub branches: Branches,
+    pub alias_type: AliasType,
 }
 
 pub fn deploy(sh: &Shell, root: &Utf8Path, opts: DeployOptions) -> Result<()> {
@@ -181,6 +169,7 @@ fn deploy_steps(
     let git = Git::new(sh);
     let b = &opts.branches;
     let series = source.series();
+    let alias_type = opts.alias_type.as_mike();
 
     let build_rev = steps.run_value("checks", || {
         let dirty = git.dirty_files()?;
@@ -260,7 +249,7 @@ switch to it, name a tag (`cargo xtask docs-deploy vX.Y.Z`), or pass --from-tree
         };
         if opts.dry_run {
             ui::would(&format!(
-                "run `mike deploy --remote {} --branch {} --push --alias-type {ALIAS_TYPE} {}` in {build_dir}",
+                "run `mike deploy --remote {} --branch {} --push --alias-type {alias_type} {}` in {build_dir}",
                 b.remote,
                 b.docs,
                 alias.join(" ")
@@ -295,7 +284,7 @@ switch to it, name a tag (`cargo xtask docs-deploy vX.Y.Z`), or pass --from-tree
         let (remote, docs) = (&b.remote, &b.docs);
         let deployed = steps.run(&format!("mike deploy {}", plan.name), || {
             let _dir = sh.push_dir(build_dir);
-            cmd!(sh, "{mike} deploy --remote {remote} --branch {docs} --push --alias-type {ALIAS_TYPE} {alias...}")
+            cmd!(sh, "{mike} deploy --remote {remote} --branch {docs} --push --alias-type {alias_type} {alias...}")
                 .env("PATH", &path)
                 .run()
                 .context("mike deploy")?;

@@ -4,8 +4,8 @@
 
 use anyhow::{Context, Result};
 
+use crate::input::BadInput;
 use crate::version::Series;
-use crate::BadInput;
 
 /// The alias that always names the newest series; the site's default.
 pub const LATEST: &str = "latest-release";

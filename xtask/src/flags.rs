@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 pub struct FlagSpec {
     pub name: &'static str,
@@ -31,17 +31,22 @@ const DRY_RUN: FlagSpec = FlagSpec {
 const REMOTE: FlagSpec = FlagSpec {
     name: "remote",
     value: Some("NAME"),
-    help: "git remote to push to (default: origin)",
+    help: "git remote to push to (default: origin, or `remote` in [tool.xtask])",
+};
+const REMOTE_READ: FlagSpec = FlagSpec {
+    name: "remote",
+    value: Some("NAME"),
+    help: "git remote to read from (default: origin, or `remote` in [tool.xtask])",
 };
 const DOCS_BRANCH: FlagSpec = FlagSpec {
     name: "docs-branch",
     value: Some("NAME"),
-    help: "the generated docs branch (default: docs)",
+    help: "the generated docs branch (default: docs, or `docs-branch` in [tool.xtask])",
 };
 const ROOT_BRANCH: FlagSpec = FlagSpec {
     name: "root-branch",
     value: Some("NAME"),
-    help: "the release branch (default: root)",
+    help: "the release branch (default: root, or `release-branch` in [tool.xtask])",
 };
 const LABEL: FlagSpec = FlagSpec {
     name: "label",
@@ -127,7 +132,7 @@ number of times; nothing is forced.",
         about: "Fetches the remote docs branch and prints its versions.json newest first, \
 with each version's aliases, and the version the site root redirects to.",
         positionals: (0, 0),
-        flags: &[REMOTE, DOCS_BRANCH],
+        flags: &[REMOTE_READ, DOCS_BRANCH],
     },
     CommandSpec {
         name: "docs-rollback",
@@ -255,7 +260,7 @@ consistent, 1 otherwise.",
                 value: None,
                 help: "print the report as JSON",
             },
-            REMOTE,
+            REMOTE_READ,
             ROOT_BRANCH,
             DOCS_BRANCH,
         ],
@@ -407,7 +412,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, Bad
     Ok(Invocation::Run(parsed))
 }
 
-fn find(name: &str) -> Option<&'static CommandSpec> {
+pub fn find(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS.iter().find(|c| c.name == name)
 }
 

@@ -101,7 +101,7 @@ impl<'a> Git<'a> {
     pub fn fetch(&self, remote: &str, branch: &str) -> Result<()> {
         let sh = self.sh;
         let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
-        cmd!(sh, "git fetch --quiet --tags {remote} {refspec}")
+        cmd!(sh, "git fetch --quiet --tags --end-of-options {remote} {refspec}")
             .quiet()
             .run()
             .with_context(|| format!("fetching {branch} and tags from {remote}"))
@@ -122,7 +122,7 @@ impl<'a> Git<'a> {
         const ATTEMPTS: usize = 3;
         let sh = self.sh;
         for attempt in 1..=ATTEMPTS {
-            let out = cmd!(sh, "git push --atomic --porcelain {remote} {refs...}")
+            let out = cmd!(sh, "git push --atomic --porcelain --end-of-options {remote} {refs...}")
                 .ignore_status()
                 .output()
                 .with_context(|| format!("pushing to {remote}"))?;
@@ -163,7 +163,7 @@ the local commits are kept; resolve by hand, then re-run"
     pub fn remote_has_branch(&self, remote: &str, branch: &str) -> Result<bool> {
         let sh = self.sh;
         let head = format!("refs/heads/{branch}");
-        let out = cmd!(sh, "git ls-remote --heads {remote} {head}")
+        let out = cmd!(sh, "git ls-remote --heads --end-of-options {remote} {head}")
             .quiet()
             .read()
             .with_context(|| format!("asking {remote} for {branch}"))?;
@@ -174,7 +174,7 @@ the local commits are kept; resolve by hand, then re-run"
     pub fn fetch_branch(&self, remote: &str, branch: &str) -> Result<()> {
         let sh = self.sh;
         let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
-        cmd!(sh, "git fetch --quiet {remote} {refspec}")
+        cmd!(sh, "git fetch --quiet --end-of-options {remote} {refspec}")
             .quiet()
             .run()
             .with_context(|| format!("fetching {branch} from {remote}"))

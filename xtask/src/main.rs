@@ -10,36 +10,29 @@ mod flags;
 mod git;
 mod github;
 mod index;
+mod input;
 mod pr;
 mod pr_rules;
 mod pyproject;
 mod rehearse;
 mod release;
 mod release_rollback;
+mod secrets;
+mod settings;
+mod simple_index;
 mod status;
 mod tagging;
 mod tools;
 mod ui;
 mod version;
 
-use std::fmt;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use camino::Utf8PathBuf;
 use xshell::{cmd, Shell};
 
-/// A refusal caused by the caller's input: exit code 2, nothing changed.
-#[derive(Debug, PartialEq, Eq)]
-pub struct BadInput(pub String);
-
-impl fmt::Display for BadInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
+pub use input::{read, BadInput};
 
 fn main() -> ExitCode {
     let invocation = match flags::parse(std::env::args_os().skip(1)) {
@@ -59,8 +52,12 @@ fn main() -> ExitCode {
     match run(parsed) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            if err.downcast_ref::<BadInput>().is_some() {
+            // The message may quote a caller's or an event's text.
+            eprintln!(
+                "error: {}",
+                github::inert(&secrets::redact(&format!("{err:#}")))
+            );
+            if input::is_bad_input(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
@@ -71,14 +68,24 @@ fn main() -> ExitCode {
 
 fn run(args: flags::Parsed) -> Result<()> {
     let sh = Shell::new().context("starting the command runner")?;
+    secrets::register_env(&sh);
     let root = project_root(&sh)?;
     sh.change_dir(&root);
-    // The remote and branch options, with their defaults, in one place.
-    let b = docs::Branches {
-        remote: args.value("remote").unwrap_or("origin").to_string(),
-        root: args.value("root-branch").unwrap_or("root").to_string(),
-        docs: args.value("docs-branch").unwrap_or("docs").to_string(),
-    };
+    // Settings in one place: [tool.xtask], then flags; every name checked
+    // before any git call.
+    let pyproject = std::fs::read_to_string(root.join(pyproject::FILE)).ok();
+    let settings = settings::resolve(
+        pyproject.as_deref(),
+        &settings::Overrides {
+            remote: args.value("remote").map(str::to_string),
+            root_branch: args.value("root-branch").map(str::to_string),
+            docs_branch: args.value("docs-branch").map(str::to_string),
+        },
+    )?;
+    if flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == "remote")) {
+        settings::require_remote(&sh, &settings.branches.remote)?;
+    }
+    let b = settings.branches.clone();
     match args.command {
         "changelog-add" => pr::changelog_add(
             &sh,
@@ -103,6 +110,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 dry_run: args.switch("dry-run"),
                 from_tree: args.switch("from-tree"),
                 branches: b.clone(),
+                alias_type: settings.alias_type,
             },
         ),
         "docs-list" => docs::list(&sh, &b),
@@ -173,12 +181,6 @@ fn run(args: flags::Parsed) -> Result<()> {
         ),
         other => unreachable!("command `{other}` is in the table but not dispatched"),
     }
-}
-
-/// Reads a file of the project, saying which one failed.
-pub fn read(root: &camino::Utf8Path, file: &str) -> Result<String> {
-    let path = root.join(file);
-    std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))
 }
 
 /// The git top level of the current directory, so every command works on

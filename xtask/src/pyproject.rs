@@ -7,8 +7,8 @@
 use toml_edit::{Document, Item, Value};
 
 use crate::changelog::Edit;
+use crate::input::BadInput;
 use crate::version::Tag;
-use crate::BadInput;
 
 pub const FILE: &str = "pyproject.toml";
 

@@ -19,7 +19,7 @@ use crate::docs_versions;
 use crate::github;
 use crate::index;
 use crate::pyproject;
-use crate::release::sha256_hex;
+use crate::simple_index::sha256_hex;
 use crate::tools::Tools;
 use crate::ui::Steps;
 use crate::version::Tag;

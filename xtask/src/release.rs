@@ -17,6 +17,7 @@ use crate::git::Git;
 use crate::github;
 use crate::index::{self, IndexConfig, LocalFile, Publication};
 use crate::pyproject;
+use crate::secrets;
 use crate::tools::Tools;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
@@ -366,7 +367,7 @@ run the build step for this tag again",
             let bytes = fs::read(entry.path()).with_context(|| format!("reading {filename}"))?;
             files.push(LocalFile {
                 filename,
-                sha256: sha256_hex(&bytes),
+                sha256: index::sha256_hex(&bytes),
             });
         }
         if files.is_empty() {
@@ -474,14 +475,14 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         }
         let out = upload.output().context("running twine upload")?;
         let secret = minted.or(password).unwrap_or_default();
-        let report = redact(
-            &format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            &secret,
-        );
+        if !secret.is_empty() {
+            secrets::register(&secret);
+        }
+        let report = secrets::redact(&format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
         for line in report.lines().filter(|l| !l.trim().is_empty()) {
             println!("    | {line}");
         }
@@ -587,19 +588,6 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Removes a secret from text that is about to be printed.
-pub fn redact(text: &str, secret: &str) -> String {
-    if secret.len() < 4 {
-        return text.to_string();
-    }
-    text.replace(secret, "***")
-}
-
 /// `.git/xtask-release.lock`: one release at a time per clone. A lock left
 /// by a process that no longer runs is taken over.
 struct ReleaseLock {
@@ -648,28 +636,5 @@ wait for it to finish"
 impl Drop for ReleaseLock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sha256_known_vectors() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn redaction() {
-        assert_eq!(redact("pw=hunter22 ok", "hunter22"), "pw=*** ok");
-        assert_eq!(redact("short x", "x"), "short x");
     }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// A release tag `vX.Y.Z`: three numbers, no leading zeros, no suffix.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
