@@ -208,6 +208,12 @@ for the index in seconds (default 120).",
                 value: Some("NAME"),
                 help: "run one step alone: validate, changelog, version, build, check, publish, verify, revert",
             },
+            FlagSpec {
+                name: "require-release-event",
+                value: None,
+                help: "validate refuses (exit 2) unless this run is a release event, instead of \
+warning that the GitHub Release was not checked (also XTASK_REQUIRE_RELEASE_EVENT=true)",
+            },
             DRY_RUN,
             REMOTE,
             ROOT_BRANCH,
