@@ -91,7 +91,7 @@ impl PullRequest {
             let merge = match action {
                 "closed" => {
                     if bool_field(pull, "merged", "pull_request.merged").map_err(malformed)? {
-                        Merge::Into(base_branch(pull, "pull_request")?)
+                        Merge::Into(base_branch(pull, "pull_request").map_err(malformed)?)
                     } else {
                         Merge::Not("the pull request was closed without merging".into())
                     }
@@ -101,7 +101,7 @@ impl PullRequest {
                     untrusted(other)
                 )),
             };
-            let mut pr = from_json(pull, "pull_request")?;
+            let mut pr = from_json(pull, "pull_request").map_err(malformed)?;
             pr.repository = repository;
             pr.merge = merge;
             return Ok(Some(pr));
@@ -137,10 +137,11 @@ impl PullRequest {
             .pulls_for_commit(sha)
             .with_context(|| format!("finding the pull request merged as {sha}"))?;
         let mut merged = Vec::new();
-        for pull in &pulls {
-            let pr = from_json(pull, "the API's pull request")?;
+        for (n, pull) in pulls.iter().enumerate() {
+            let what = format!("[{n}]");
+            let pr = from_json(pull, &what).map_err(unexpected(sha))?;
             let is_merged = matches!(pull.get("merged_at"), Some(Value::String(_)));
-            if is_merged && base_branch(pull, "the API's pull request")? == branch {
+            if is_merged && base_branch(pull, &what).map_err(unexpected(sha))? == branch {
                 let exact = pull.get("merge_commit_sha").and_then(Value::as_str) == Some(sha);
                 if !merged
                     .iter()
@@ -184,39 +185,42 @@ fn malformed(why: String) -> BadInput {
     BadInput(format!("the event payload (GITHUB_EVENT_PATH): {why}"))
 }
 
+/// The GitHub API answered something that is not a pull request: an
+/// environment failure, not the caller's input.
+fn unexpected(sha: &str) -> impl Fn(String) -> anyhow::Error + '_ {
+    move |why| anyhow::anyhow!("the GitHub API's pull requests of {sha}: {why}")
+}
+
 /// The branch a pull request targets (`base.ref`).
-fn base_branch(pull: &Value, what: &str) -> Result<String> {
+fn base_branch(pull: &Value, what: &str) -> Result<String, String> {
     let base = pull.get("base").unwrap_or(&Value::Null);
-    let name = string_field(base, "ref", &format!("{what}.base.ref")).map_err(malformed)?;
-    Ok(name.to_string())
+    Ok(string_field(base, "ref", &format!("{what}.base.ref"))?.to_string())
 }
 
 /// Number, title and labels of a pull-request object, each checked: a
 /// missing or mistyped field is bad input naming it.
-fn from_json(pr: &Value, what: &str) -> Result<PullRequest> {
+fn from_json(pr: &Value, what: &str) -> Result<PullRequest, String> {
     if !pr.is_object() {
-        bail!(malformed(format!("{what} is {}, not an object", shown(pr))));
+        return Err(format!("`{what}` is {}, not an object", shown(pr)));
     }
     let number = match pr.get("number") {
         Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => n.as_u64(),
-        Some(other) => bail!(malformed(format!(
-            "`{what}.number` is {}, not a pull-request number",
-            shown(other)
-        ))),
-        None => bail!(malformed(format!("`{what}.number` is missing"))),
+        Some(other) => {
+            return Err(format!(
+                "`{what}.number` is {}, not a pull-request number",
+                shown(other)
+            ))
+        }
+        None => return Err(format!("`{what}.number` is missing")),
     };
-    let title = string_field(pr, "title", &format!("{what}.title")).map_err(malformed)?;
+    let title = string_field(pr, "title", &format!("{what}.title"))?;
     let labels = match pr.get("labels") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(labels)) => labels
             .iter()
             .map(|l| string_field(l, "name", &format!("{what}.labels[].name")).map(str::to_string))
-            .collect::<Result<_, _>>()
-            .map_err(malformed)?,
-        Some(other) => bail!(malformed(format!(
-            "`{what}.labels` is {}, not a list",
-            shown(other)
-        ))),
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("`{what}.labels` is {}, not a list", shown(other))),
     };
     Ok(PullRequest {
         title: title.to_string(),

@@ -212,7 +212,10 @@ checked: run validate from the workflow a published GitHub Release triggers"
 set (pass --require-release-event to make this an error)"
             );
             Actions::from_env(sh).warning(&message);
-            Ok("GitHub Release NOT checked (no release event, no GITHUB_TOKEN)".into())
+            Ok(
+                "GitHub Release check skipped: NOT checked (no release event, no GITHUB_TOKEN)"
+                    .into(),
+            )
         }
     }
 }
