@@ -261,15 +261,16 @@ fn element(chars: &[char], i: usize, joined: bool, bases: &mut String) -> Result
     if presentation || text_default {
         if next == Some(VS16) {
             j += 1;
-        } else if text_default
-            && !presentation
-            && !joined
-            && !(base && next.is_some_and(is_tone))
-            && chars.get(i + 1) != Some(&ZWJ)
-        {
-            return Err(format!(
-                "`{c}` is a text symbol: as an emoji it is followed by U+FE0F (`{c}\u{FE0F}`)"
-            ));
+        } else {
+            // Without VS16 a text symbol is an emoji only inside a ZWJ
+            // sequence or with a skin tone (`☝🏽`).
+            let emoji_anyway =
+                presentation || joined || next == Some(ZWJ) || (base && next.is_some_and(is_tone));
+            if !emoji_anyway {
+                return Err(format!(
+                    "`{c}` is a text symbol: as an emoji it is followed by U+FE0F (`{c}\u{FE0F}`)"
+                ));
+            }
         }
     } else if is_tone(c) {
         return Err("a skin tone alone is not an emoji: it follows a person or a hand".into());
