@@ -74,7 +74,13 @@ pub const COMMANDS: &[CommandSpec] = &[
 internal: Internal, anything else: Miscellaneous), adding the category, or the \
 `## Recent Changes` section under the title, when missing. Every other byte of \
 CHANGELOG.md stays. A pull request that already has an entry is a no-op. With --commit, \
-commits the entry alone and pushes it (fetch, rebase and retry when the branch moved).",
+commits the entry alone and pushes it (fetch, rebase and retry when the branch moved).\n\n\
+The title is one line of at most 256 characters, written as text (HTML and Markdown \
+punctuation escaped). URL is the pull request's own page, built from N and the repository \
+(GITHUB_REPOSITORY or the event's, on GITHUB_SERVER_URL); --url must be exactly that page. \
+With --event only a pull request merged into the release branch gets an entry: a \
+`pull_request` event `closed` with `merged: true`, or a push whose commit the REST API \
+maps to exactly one merged pull request.",
         positionals: (0, 0),
         flags: &[
             LABEL,
@@ -161,7 +167,10 @@ at nothing.",
         summary: "check a pull request's title and labels",
         about: "The title must be one or more emoji, a space, then a capitalised word \
 (e.g. `✨ Add dataframe repeat support`); the labels must include one of bug, feature, \
-enhancement, documentation, internal. Prints every problem and exits 1 when there is one.",
+enhancement, documentation, internal. An emoji is one Unicode recommends (RGI): \
+an emoji character, a symbol with VS16, a keycap, a flag, a skin-tone or ZWJ sequence; \
+not any symbol. The title is one line with no control characters, at most 256 characters \
+(the rule changelog-add applies). Prints every problem and exits 1 when there is one.",
         positionals: (0, 0),
         flags: &[TITLE, LABEL, EVENT],
     },
@@ -207,6 +216,12 @@ for the index in seconds (default 120).",
                 name: "step",
                 value: Some("NAME"),
                 help: "run one step alone: validate, changelog, version, build, check, publish, verify, revert",
+            },
+            FlagSpec {
+                name: "require-release-event",
+                value: None,
+                help: "validate refuses (exit 2) unless this run is a release event, instead of \
+warning that the GitHub Release was not checked (also XTASK_REQUIRE_RELEASE_EVENT=true)",
             },
             DRY_RUN,
             REMOTE,

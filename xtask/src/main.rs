@@ -86,6 +86,10 @@ fn run(args: flags::Parsed) -> Result<()> {
         settings::require_remote(&sh, &settings.branches.remote)?;
     }
     let b = settings.branches.clone();
+    // `release --require-release-event`: read by github::check_release.
+    if args.switch("require-release-event") {
+        sh.set_var(github::REQUIRE_RELEASE_EVENT, "true");
+    }
     match args.command {
         "changelog-add" => pr::changelog_add(
             &sh,

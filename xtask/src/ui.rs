@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::github::Actions;
+use crate::github::{inert, Actions, Located};
 
 pub struct Steps {
     rows: Vec<(String, Duration, String)>,
@@ -43,7 +43,10 @@ impl Steps {
         let took = start.elapsed();
         self.actions.end_group();
         if let Err(err) = &result {
-            self.actions.error(&format!("{name}: {err:#}"));
+            // The file and line come from the error's own `Located`, never
+            // from its text (which may quote an event).
+            self.actions
+                .error(&format!("{name}: {err:#}"), Located::of(err));
         }
         let outcome = match &result {
             Ok((outcome, _)) => outcome.clone(),
@@ -60,7 +63,7 @@ impl Steps {
             markdown.push_str(&format!(
                 "| {name} | {} | {} |\n",
                 seconds(*took),
-                outcome.replace('|', "\\|")
+                outcome.replace('|', "\\|").replace(['\n', '\r'], " ")
             ));
         }
         if let Err(err) = self.actions.summary(&markdown) {
@@ -92,7 +95,9 @@ pub fn would(action: &str) {
     println!("    [dry-run] would {action}");
 }
 
-/// A minimal diff of a one-region edit: the lines that differ.
+/// A minimal diff of a one-region edit: the lines that differ. A line may
+/// hold text from an event (a changelog entry), so none can act as a
+/// runner command.
 pub fn print_diff(path: &str, before: &str, after: &str) {
     let old: Vec<&str> = before.lines().collect();
     let new: Vec<&str> = after.lines().collect();
@@ -108,9 +113,9 @@ pub fn print_diff(path: &str, before: &str, after: &str) {
         head + 1
     );
     for line in &old[head..old.len() - tail] {
-        println!("    -{line}");
+        println!("    -{}", inert(line));
     }
     for line in &new[head..new.len() - tail] {
-        println!("    +{line}");
+        println!("    +{}", inert(line));
     }
 }

@@ -416,7 +416,7 @@ fn a_push_event_files_the_merged_pull_request_found_through_the_api() {
             Reply::Json(
                 200,
                 format!(
-                    r#"[{{"number":90,"title":"✨ Add XLSX export","html_url":"https://github.com/o/r/pull/90","merge_commit_sha":"{sha}","merged_at":"2026-11-25T00:00:00Z","labels":[{{"name":"feature"}}]}}]"#
+                    r#"[{{"number":90,"title":"✨ Add XLSX export","html_url":"https://github.com/o/r/pull/90","merge_commit_sha":"{sha}","merged_at":"2026-11-25T00:00:00Z","base":{{"ref":"root"}},"labels":[{{"name":"feature"}}]}}]"#
                 ),
             )
         } else {
@@ -449,7 +449,7 @@ fn a_push_event_files_the_merged_pull_request_found_through_the_api() {
     let direct = dir.join("direct.json");
     fs::write(
         &direct,
-        r#"{"after":"fedcba9876543210fedcba9876543210fedcba98"}"#,
+        r#"{"after":"fedcba9876543210fedcba9876543210fedcba98","ref":"refs/heads/root"}"#,
     )
     .expect("event");
     let mut cmd = with_github(

@@ -95,7 +95,7 @@ fn changelog_add_commits_once_per_pull_request() {
     let event = sandbox.dir.path().join("event.json");
     fs::write(
         &event,
-        r#"{"pull_request":{"number":78,"title":"📝 Document the rollback","html_url":"https://github.com/o/r/pull/78","labels":[{"name":"documentation"}]}}"#,
+        r#"{"action":"closed","repository":{"full_name":"o/r"},"pull_request":{"number":78,"merged":true,"base":{"ref":"root"},"title":"📝 Document the rollback","html_url":"https://github.com/o/r/pull/78","labels":[{"name":"documentation"}]}}"#,
     )
     .expect("event");
     let mut cmd = sandbox.xtask(&["changelog-add", "--event"]);
@@ -134,7 +134,7 @@ fn changelog_add_commits_once_per_pull_request() {
                 "--url",
                 "javascript:x",
             ],
-            "URL is missing or not http(s)",
+            "is not this pull request's page",
         ),
     ] {
         let out = sandbox.xtask(bad).output().expect("xtask");

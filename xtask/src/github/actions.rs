@@ -1,11 +1,60 @@
 //! GitHub Actions output: log groups, annotations, the step summary and
-//! step outputs. Inert outside Actions.
+//! step outputs (inert outside Actions), and the one way text from outside
+//! (events, API answers, errors quoting them) is made safe to print.
+//!
+//! The runner reads a line as a workflow command when it starts with `::`
+//! (after spaces) or contains `##[` anywhere (the legacy form), so text the
+//! xtask did not write must hold neither; the only commands printed are
+//! the ones below, with their data escaped.
 
+use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use xshell::Shell;
+
+use crate::input::clip;
+use crate::secrets;
+
+/// The longest annotation message, in characters (the runner shows only
+/// the start of longer ones anyway).
+const ANNOTATION_MAX: usize = 4000;
+
+/// Where an error is, as the xtask itself knows it: the file and line an
+/// annotation points at. Attach it as context
+/// (`.context(Located::new(changelog::FILE, 12))`); it is never parsed
+/// out of a message, which may quote text from an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    pub file: &'static str,
+    pub line: usize,
+}
+
+impl Located {
+    // No module attaches one yet: the parsers that know a line (changelog,
+    // pyproject, input) still put it in their message text.
+    #[allow(dead_code)]
+    pub fn new(file: &'static str, line: usize) -> Located {
+        Located { file, line }
+    }
+
+    /// The location attached to an error, if any.
+    pub fn of(err: &anyhow::Error) -> Option<Located> {
+        err.downcast_ref::<Located>().copied().or_else(|| {
+            err.chain()
+                .find_map(|e| e.downcast_ref::<Located>().copied())
+        })
+    }
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl std::error::Error for Located {}
 
 /// GitHub Actions output: groups, annotations, the step summary and step
 /// outputs. Inert outside Actions.
@@ -28,7 +77,7 @@ impl Actions {
 
     pub fn group(&self, name: &str) {
         if self.on {
-            println!("::group::{name}");
+            println!("::group::{}", escape_data(&inert(name)));
         }
     }
 
@@ -38,17 +87,20 @@ impl Actions {
         }
     }
 
-    /// An error annotation, on a file and line when known.
-    pub fn error(&self, message: &str) {
-        if !self.on {
-            return;
+    /// An error annotation (nothing outside Actions: the caller prints the
+    /// error itself).
+    pub fn error(&self, message: &str, at: Option<Located>) {
+        if self.on {
+            println!("{}", annotation("error", message, at));
         }
-        let flat = escape_data(message);
-        match file_and_line(message) {
-            Some((file, line)) => {
-                println!("::error file={},line={line}::{flat}", escape_property(file))
-            }
-            None => println!("::error::{flat}"),
+    }
+
+    /// A warning: an annotation under Actions, a `warning:` line otherwise.
+    pub fn warning(&self, message: &str) {
+        if self.on {
+            println!("{}", annotation("warning", message, None));
+        } else {
+            eprintln!("warning: {}", inert(&secrets::redact(message)));
         }
     }
 
@@ -56,7 +108,21 @@ impl Actions {
         append(self.summary.as_deref(), markdown)
     }
 
+    /// Step outputs. Keys and values are the xtask's own (a tag, a
+    /// version); one holding a line break would add keys, so it is refused.
     pub fn outputs(&self, pairs: &[(&str, &str)]) -> Result<()> {
+        for (key, value) in pairs {
+            let key_ok = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !key_ok || value.contains(['\n', '\r']) {
+                bail!(
+                    "refusing the step output {key:?}={}: one line of plain text only",
+                    clip(value)
+                );
+            }
+        }
         let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         append(self.output.as_deref(), &text)
     }
@@ -73,25 +139,29 @@ fn append(path: Option<&str>, text: &str) -> Result<()> {
         .with_context(|| format!("writing {path}"))
 }
 
-/// `CHANGELOG.md:12` or `pyproject.toml:3` at the start of a message, or
-/// the file named alone (line 1).
-pub fn file_and_line(message: &str) -> Option<(&'static str, usize)> {
-    for file in ["CHANGELOG.md", "pyproject.toml"] {
-        if let Some(at) = message.find(file) {
-            let rest = &message[at + file.len()..];
-            let line = rest
-                .strip_prefix(':')
-                .map(|r| {
-                    r.chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect::<String>()
-                })
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(1);
-            return Some((file, line));
-        }
+/// One annotation line: secrets removed, no command inside, data escaped,
+/// bounded; `file`/`line` only from a `Located` the xtask attached.
+pub fn annotation(kind: &str, message: &str, at: Option<Located>) -> String {
+    let mut text: String = secrets::redact(message);
+    if text.chars().count() > ANNOTATION_MAX {
+        text = text.chars().take(ANNOTATION_MAX).collect::<String>() + "…";
     }
-    None
+    let data = escape_data(&inert(&text));
+    match at {
+        Some(Located { file, line }) => format!(
+            "::{kind} file={},line={line}::{data}",
+            escape_property(&inert(file))
+        ),
+        None => format!("::{kind}::{data}"),
+    }
+}
+
+/// Text from outside the xtask (an event, an API answer) as it may be
+/// shown anywhere in the log: control characters and line breaks escaped,
+/// cut to a readable length (`input::clip`), and unable to act as a
+/// runner command. Every echo of such text goes through here.
+pub fn untrusted(text: &str) -> String {
+    inert(&clip(text))
 }
 
 /// Workflow-command data, escaped as the runner expects.
@@ -108,14 +178,20 @@ pub fn escape_property(s: &str) -> String {
 
 /// Text about to be printed that the xtask did not write itself (an
 /// error's message may quote event text): no line of it can be read by
-/// the runner as a workflow command (`::name` or `##[name]`).
+/// the runner as a workflow command. `::` becomes `:\:` and `##[` becomes
+/// `#\#[`, in one pass; what is left reads the same to a person.
 pub fn inert(text: &str) -> String {
-    let mut out = text.to_string();
-    while out.contains("::") {
-        out = out.replace("::", ":\\:");
-    }
-    while out.contains("##[") {
-        out = out.replace("##[", "#\\#[");
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ':' if out.ends_with(':') => out.push('\\'),
+            '[' if out.ends_with("##") => {
+                out.pop();
+                out.push_str("\\#");
+            }
+            _ => {}
+        }
+        out.push(c);
     }
     out
 }
@@ -124,32 +200,104 @@ pub fn inert(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What a runner would run: a line that starts with `::` after spaces,
+    /// or holds `##[` anywhere.
+    fn is_command(line: &str) -> bool {
+        line.trim_start().starts_with("::") || line.contains("##[")
+    }
+
+    fn any_command(text: &str) -> bool {
+        text.split(['\n', '\r']).any(is_command)
+    }
+
+    const HOSTILE: &[&str] = &[
+        "::set-output name=x::pwned",
+        "x\n::add-mask::y",
+        "x\r::add-mask::y",
+        "  ::stop-commands::tok",
+        "##[set-output name=X;]pwned",
+        "a ##[stop-commands]b",
+        "a:::b ###[x] ####[y]",
+        "%0A::error::x",
+        ":",
+        "#",
+        "##",
+        "::",
+        ":\\:",
+    ];
+
     #[test]
     fn runner_commands_are_made_inert() {
-        for hostile in [
-            "::set-output name=x::pwned",
-            "x\n::add-mask::y",
-            "##[set-output name=X;]pwned",
-            "a ##[stop-commands]b",
-            "a:::b ###[x]",
-        ] {
-            let shown = inert(hostile);
-            assert!(!shown.contains("::") && !shown.contains("##["), "{shown}");
+        for hostile in HOSTILE {
+            for shown in [inert(hostile), untrusted(hostile)] {
+                assert!(!shown.contains("::") && !shown.contains("##["), "{shown}");
+            }
+            assert!(!any_command(&untrusted(hostile)), "{hostile:?}");
+            assert!(!untrusted(hostile).contains(['\n', '\r']), "{hostile:?}");
+            assert_eq!(inert(&inert(hostile)), inert(hostile), "idempotent");
         }
+        assert_eq!(inert("a::b"), "a:\\:b");
+        assert_eq!(inert(":::"), ":\\:\\:");
+        assert_eq!(inert("##[x]"), "#\\#[x]");
+        assert_eq!(inert("###[x]"), "##\\#[x]");
+        assert_eq!(
+            inert("v0.7.0 - see CHANGELOG.md:42"),
+            "v0.7.0 - see CHANGELOG.md:42"
+        );
         assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
     }
 
     #[test]
-    fn annotations_find_file_and_line() {
+    fn untrusted_text_is_one_short_line() {
+        let shown = untrusted(&"n".repeat(10_000_000));
+        assert!(shown.len() < 200, "{}", shown.len());
+        for (raw, expected) in [
+            ("a\nb", "a\\nb"),
+            ("a\rb", "a\\rb"),
+            ("a\u{1b}[31mb", "a\\u{1b}[31mb"),
+            ("a\u{2028}b", "a\\u{2028}b"),
+            ("a\u{85}b", "a\\u{85}b"),
+            ("%0A", "%0A"),
+        ] {
+            assert_eq!(untrusted(raw), expected);
+        }
+    }
+
+    #[test]
+    fn annotations_escape_their_data_and_take_no_location_from_it() {
+        for hostile in HOSTILE {
+            let line = annotation("error", &format!("validate: {hostile}"), None);
+            assert!(line.starts_with("::error::validate: "), "{line}");
+            let data = &line["::error::".len()..];
+            assert!(!data.contains("::") && !data.contains("##["), "{line}");
+            assert!(!line.contains(['\n', '\r']), "{line}");
+        }
         assert_eq!(
-            file_and_line("CHANGELOG.md:3: `## Recent Changes` has no entries"),
-            Some(("CHANGELOG.md", 3))
+            annotation("error", "the release is named `see CHANGELOG.md:42`", None),
+            "::error::the release is named `see CHANGELOG.md:42`"
         );
         assert_eq!(
-            file_and_line("pyproject.toml has no [project] table"),
-            Some(("pyproject.toml", 1))
+            annotation(
+                "warning",
+                "50% done\nnext",
+                Some(Located::new("CHANGELOG.md", 3))
+            ),
+            "::warning file=CHANGELOG.md,line=3::50%25 done%0Anext"
         );
-        assert_eq!(file_and_line("twine upload failed"), None);
+        let long = annotation("error", &"x".repeat(100_000), None);
+        assert!(long.len() < ANNOTATION_MAX + 20, "{}", long.len());
+    }
+
+    #[test]
+    fn a_location_is_read_from_the_error_chain() {
+        let err = anyhow::Error::new(crate::input::BadInput("no entries".into()))
+            .context(Located::new("CHANGELOG.md", 12))
+            .context("validate");
+        assert_eq!(Located::of(&err), Some(Located::new("CHANGELOG.md", 12)));
+        assert!(crate::input::is_bad_input(&err));
+        assert_eq!(format!("{err:#}"), "validate: CHANGELOG.md:12: no entries");
+        let plain = anyhow::anyhow!("see CHANGELOG.md:42");
+        assert_eq!(Located::of(&plain), None);
     }
 }
