@@ -96,6 +96,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 dry_run: args.switch("dry-run"),
                 remote: b.remote.clone(),
                 branch: b.root.clone(),
+                style: settings.changelog,
             },
         ),
         "lint-pr" => match pr::PullRequest::from_args(&sh, &args)? {

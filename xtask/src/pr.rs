@@ -116,6 +116,8 @@ pub struct AddOptions {
     pub dry_run: bool,
     pub remote: String,
     pub branch: String,
+    /// `[tool.xtask]` changelog style; unset parts are read from the file.
+    pub style: crate::settings::ChangelogStyle,
 }
 
 pub fn changelog_add(sh: &Shell, root: &Utf8Path, opts: AddOptions) -> Result<()> {
@@ -142,7 +144,7 @@ pub fn changelog_add(sh: &Shell, root: &Utf8Path, opts: AddOptions) -> Result<()
     let category = pr_rules::category(&pr.labels);
     let entry = format!("- {title} ([#{number}]({url}))");
     let before = read(root, changelog::FILE)?;
-    let after = match changelog::add_entry(&before, category, &entry, number)? {
+    let after = match changelog::add_entry_with(&before, category, &entry, number, &opts.style)? {
         Edit::Unchanged => {
             println!(
                 "#{number} already has an entry in {}: nothing to do",
