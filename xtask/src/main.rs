@@ -3,6 +3,7 @@
 //! This file only dispatches. Each command lives in its own module; pure
 //! values, text edits and decisions live in modules of their own.
 
+mod artifacts;
 mod changelog;
 mod docs;
 mod docs_versions;
