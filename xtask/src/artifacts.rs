@@ -132,7 +132,13 @@ pub fn describe(artifact: &Artifact, findings: &Findings) -> String {
     let entries: Vec<String> = findings
         .top_level
         .iter()
-        .map(|(t, n)| if t.ends_with('/') { format!("{t} ({n})") } else { t.clone() })
+        .map(|(t, n)| {
+            if t.ends_with('/') {
+                format!("{t} ({n})")
+            } else {
+                t.clone()
+            }
+        })
         .collect();
     format!(
         "{}: {} files, {}; ships {}",
@@ -155,7 +161,10 @@ pub fn refusal(bad: &[(&Artifact, &Findings)], backend: &str) -> Option<String> 
     let mut out = String::from("the built distributions carry files that must not ship:");
     let mut tops: Vec<String> = Vec::new();
     for (artifact, f) in bad {
-        for (what, list) in [("release tooling", &f.tooling), ("ignored by git", &f.ignored)] {
+        for (what, list) in [
+            ("release tooling", &f.tooling),
+            ("ignored by git", &f.ignored),
+        ] {
             if list.is_empty() {
                 continue;
             }
@@ -196,7 +205,9 @@ what ships with `include = [...]`"
             clip(backend)
         )
     };
-    out.push_str(&format!("\nNothing was uploaded. Fix: {fix}; then release it under a new tag."));
+    out.push_str(&format!(
+        "\nNothing was uploaded. Fix: {fix}; then release it under a new tag."
+    ));
     Some(out)
 }
 
@@ -618,10 +629,18 @@ mod tests {
         };
         let mut tar = Vec::new();
         tar.extend(tar_entry("pkg-1.0.0/", b'5', b""));
-        tar.extend(tar_entry("pkg-1.0.0/PKG-INFO", b'0', b"Metadata-Version: 2.4\n"));
+        tar.extend(tar_entry(
+            "pkg-1.0.0/PKG-INFO",
+            b'0',
+            b"Metadata-Version: 2.4\n",
+        ));
         tar.extend(tar_entry("././@PaxHeader", b'x', record.as_bytes()));
         tar.extend(tar_entry("pkg-1.0.0/ddd", b'0', b"x"));
-        tar.extend(tar_entry("././@LongLink", b'L', b"pkg-1.0.0/xtask/long-gnu-name.rs\0"));
+        tar.extend(tar_entry(
+            "././@LongLink",
+            b'L',
+            b"pkg-1.0.0/xtask/long-gnu-name.rs\0",
+        ));
         tar.extend(tar_entry("pkg-1.0.0/xtask/long-gnu", b'0', b"yy"));
         tar.extend(vec![0u8; 1024]);
         let members = strip_sdist_prefix(tar_members(&tar).expect("parses"));
@@ -643,7 +662,11 @@ mod tests {
         // Two entries and a directory, stored, written by hand.
         let mut zip = Vec::new();
         let mut central = Vec::new();
-        for (name, data) in [("pkg/", &b""[..]), ("pkg/a.py", b"print(1)\n"), ("b.txt", b"b")] {
+        for (name, data) in [
+            ("pkg/", &b""[..]),
+            ("pkg/a.py", b"print(1)\n"),
+            ("b.txt", b"b"),
+        ] {
             let offset = zip.len() as u32;
             zip.extend([0x50, 0x4b, 0x03, 0x04]);
             zip.extend([0u8; 14]);

@@ -101,9 +101,7 @@ fn split_lines(text: &str) -> Vec<Line<'_>> {
 
 /// Whether text ends with an empty line (two line endings in a row).
 fn ends_blank(text: &str) -> bool {
-    ["\n\n", "\n\r\n", "\r\r"]
-        .iter()
-        .any(|e| text.ends_with(e))
+    ["\n\n", "\n\r\n", "\r\r"].iter().any(|e| text.ends_with(e))
 }
 
 fn ends_line(text: &str) -> bool {
@@ -300,7 +298,10 @@ impl<'a> Body<'a> {
             let title = heading.h3();
             match self.groups.iter_mut().find(|(h, _)| h.h3() == title) {
                 Some((_, group)) if newest_first => {
-                    let at = group.iter().position(|l| !l.is_blank()).unwrap_or(group.len());
+                    let at = group
+                        .iter()
+                        .position(|l| !l.is_blank())
+                        .unwrap_or(group.len());
                     group.splice(at..at, content_lines(&lines));
                 }
                 Some((_, group)) => insert_before_trailing_blanks(group, content_lines(&lines)),
@@ -850,7 +851,10 @@ mod tests {
             60,
             &forced,
         ));
-        assert!(out.contains("## Recent Changes\n\n### Fixes\n\n- 🔧 Fix d"), "{out}");
+        assert!(
+            out.contains("## Recent Changes\n\n### Fixes\n\n- 🔧 Fix d"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -887,7 +891,10 @@ mod tests {
             "- ✨ Add more ([#131](https://x/131))",
             131,
         ));
-        assert!(out.contains("- ✨ Add more ([#131](https://x/131))"), "{out}");
+        assert!(
+            out.contains("- ✨ Add more ([#131](https://x/131))"),
+            "{out}"
+        );
         assert_eq!(
             add_entry(text, "Features", "- ✨ Again ([#130](https://x/130))", 130),
             Ok(Edit::Unchanged)
@@ -916,7 +923,12 @@ mod tests {
             section(&cr, &tag("v0.6.0")).as_deref(),
             Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
         );
-        let out = changed(add_entry(&cr, "Fixes", "- 🔧 Fix z ([#40](https://x/40))", 40));
+        let out = changed(add_entry(
+            &cr,
+            "Fixes",
+            "- 🔧 Fix z ([#40](https://x/40))",
+            40,
+        ));
         assert_eq!(
             out,
             cr.replace(
@@ -926,9 +938,17 @@ mod tests {
         );
         assert!(!out.contains('\n'));
         let released = changed(rotate(&cr, &tag("v0.7.0")));
-        let out = changed(add_entry(&released, "Internal", "- t ([#41](https://x/41))", 41));
+        let out = changed(add_entry(
+            &released,
+            "Internal",
+            "- t ([#41](https://x/41))",
+            41,
+        ));
         assert!(!out.contains('\n'), "{out:?}");
-        assert!(out.contains("## Recent Changes\r\r### Internal\r\r- t"), "{out:?}");
+        assert!(
+            out.contains("## Recent Changes\r\r### Internal\r\r- t"),
+            "{out:?}"
+        );
     }
 
     #[test]

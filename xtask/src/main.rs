@@ -168,6 +168,10 @@ fn run(args: flags::Parsed) -> Result<()> {
                     .map(|t| version::Tag::parse(t))
                     .transpose()?,
                 keep: args.switch("keep"),
+                port: args.value("port").map(rehearse::parse_port).transpose()?,
+                find_links: args.value("find-links").map(Utf8PathBuf::from),
+                branches: b.clone(),
+                style: settings.changelog,
             },
         ),
         "tag" => tagging::run(

@@ -385,7 +385,11 @@ run the build step for this tag again",
             ));
             return Ok("planned".into());
         }
-        let names: Vec<String> = self.built_files()?.into_iter().map(|f| f.filename).collect();
+        let names: Vec<String> = self
+            .built_files()?
+            .into_iter()
+            .map(|f| f.filename)
+            .collect();
         // Contents first: tooling or ignored files refuse before any upload.
         let contents = crate::artifacts::check(self.sh, self.root, &dist, &names)?;
         let paths: Vec<Utf8PathBuf> = names.iter().map(|f| dist.join(f)).collect();
