@@ -183,6 +183,17 @@ fn rehearse(
         .run()?;
         let _work = sh.push_dir(&work);
         cmd!(sh, "git checkout --quiet -B {branch}").run()?;
+        // The docs site as this clone last saw it, so the rehearsal follows
+        // its conventions (spelling, alias type, other files).
+        let docs = &opts.branches.docs;
+        let tracking = format!("+refs/remotes/{remote_name}/{docs}:refs/heads/{docs}");
+        let with_docs = cmd!(sh, "git fetch --quiet origin {tracking}")
+            .quiet()
+            .ignore_stderr()
+            .ignore_status()
+            .output()?
+            .status
+            .success();
         cmd!(sh, "git remote remove origin").run()?;
         cmd!(sh, "git remote add -- {remote_name} {remote}").run()?;
         cmd!(sh, "git config user.name xtask-rehearsal").run()?;
@@ -214,7 +225,15 @@ fn rehearse(
                 );
             }
         }
-        cmd!(sh, "git push --quiet -- {remote_name} {branch}").run()?;
+        let pushed: Vec<&str> = if with_docs {
+            vec![branch, docs]
+        } else {
+            vec![branch]
+        };
+        cmd!(sh, "git push --quiet -- {remote_name} {pushed...}").run()?;
+        if with_docs {
+            note.push_str(&format!("; `{docs}` copied from {remote_name}/{docs}"));
+        }
         Ok(format!("HEAD of this repository, remote {remote}{note}"))
     })?;
 
