@@ -190,6 +190,14 @@ pub fn refusal(bad: &[(&Artifact, &Findings)], backend: &str) -> Option<String> 
             }
         }
     }
+    // The tooling in a fixed order, then the rest as found.
+    let rank = |t: &String| {
+        TOOLING
+            .iter()
+            .position(|k| format!("/{}", k.trim_end_matches('/')) == *t)
+            .unwrap_or(TOOLING.len())
+    };
+    tops.sort_by_key(rank);
     let quoted: Vec<String> = tops.iter().map(|t| format!("\"{}\"", clip(t))).collect();
     let list = quoted.join(", ");
     let fix = if backend.starts_with("hatchling") {
@@ -539,7 +547,7 @@ mod tests {
         assert!(line.contains(".github/ (1)"), "{line}");
         let message = refusal(&[(&sdist, &f)], "hatchling.build").unwrap_or_default();
         assert!(
-            message.contains("[tool.hatch.build.targets.sdist] exclude = [\"/xtask\", \"/.cargo\", \"/Cargo.toml\", \"/Cargo.lock\", \"/tools\", \"/target\"]"),
+            message.contains("[tool.hatch.build.targets.sdist] exclude = [\"/xtask\", \"/.cargo\", \"/target\", \"/tools\", \"/Cargo.toml\", \"/Cargo.lock\"]"),
             "{message}"
         );
         assert!(message.contains("Nothing was uploaded"), "{message}");
