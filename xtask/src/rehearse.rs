@@ -289,26 +289,28 @@ fn rehearse(
         cmd!(sh, "{python} -m venv --without-pip {consumer}").run()?;
         let target = consumer.join("bin").join("python");
         let requirement = format!("{project}=={}", tag.pep440());
-        // The package from the local index; its dependencies from pip's own
-        // configuration (index, credentials), or only from a wheel folder.
+        // The package from the local index only, so a same-named release on
+        // another index can never stand in for it; then its dependencies
+        // from pip's own configuration (index, credentials), or only from a
+        // wheel folder.
+        cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check --no-deps --index-url {simple} {requirement}")
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_EXTRA_INDEX_URL")
+            .run()
+            .with_context(|| format!("installing {requirement} from the local index"))?;
         let sources: Vec<String> = match &opts.find_links {
-            Some(folder) => vec![
-                "--index-url".into(),
-                simple.clone(),
-                "--find-links".into(),
-                folder.to_string(),
-            ],
-            None => vec!["--extra-index-url".into(), simple.clone()],
+            Some(folder) => vec!["--no-index".into(), "--find-links".into(), folder.to_string()],
+            None => Vec::new(),
         };
         cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check {sources...} {requirement}")
             .env_remove("PIP_FIND_LINKS")
             .run()
             .with_context(|| {
                 format!(
-                    "installing {requirement} from the local index and its dependencies from {}",
+                    "installing the dependencies of {requirement} from {}",
                     match &opts.find_links {
                         Some(folder) => format!("{folder} (--find-links)"),
-                        None => "pip's configured index (or pass --find-links DIR, a folder of wheels)".into(),
+                        None => "pip's configured index (offline: pass --find-links DIR, a folder of wheels)".into(),
                     }
                 )
             })?;
