@@ -2,10 +2,14 @@
 //! release heading, and revert that (merging entries that arrived
 //! meanwhile).
 //!
-//! Every edit keeps line endings (LF or CRLF), a byte-order mark, and every
-//! byte outside the lines it changes.
+//! Every edit keeps line endings (LF, CRLF or the old Mac CR), a
+//! byte-order mark, and every byte outside the lines it changes. Entries
+//! are filed in the file's own style ([`Style`]): whether a blank line
+//! follows a `###` heading and whether a group lists its newest entry first
+//! are read from the file, unless `[tool.xtask]` says otherwise.
 
 use crate::input::BadInput;
+use crate::settings::ChangelogStyle;
 use crate::version::Tag;
 
 pub const FILE: &str = "CHANGELOG.md";
@@ -46,6 +50,100 @@ impl<'a> Line<'a> {
         let t = self.content().trim_start();
         ["- ", "* ", "+ "].iter().any(|p| t.starts_with(p))
     }
+
+    /// The pull request of an entry: the number in its own trailing link
+    /// `([#N](url))`, never a `#N` quoted in its title.
+    fn pr(&self) -> Option<u64> {
+        if !self.is_entry() {
+            return None;
+        }
+        let text = self.content().trim_end().strip_suffix("))")?;
+        let at = text.rfind("([#")?;
+        let (number, url) = text[at + 3..].split_once("](")?;
+        if url.is_empty() || url.contains(char::is_whitespace) {
+            return None;
+        }
+        number.parse().ok()
+    }
+}
+
+/// Splits after each line ending: `\r\n`, `\n`, or a lone `\r`.
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            b'\n' => Some(i + 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => Some(i + 2),
+            b'\r' => Some(i + 1),
+            _ => None,
+        };
+        match end {
+            Some(end) => {
+                lines.push(Line {
+                    full: &text[start..end],
+                });
+                start = end;
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    if start < text.len() {
+        lines.push(Line {
+            full: &text[start..],
+        });
+    }
+    lines
+}
+
+/// Whether text ends with an empty line (two line endings in a row).
+fn ends_blank(text: &str) -> bool {
+    ["\n\n", "\n\r\n", "\r\r"].iter().any(|e| text.ends_with(e))
+}
+
+fn ends_line(text: &str) -> bool {
+    text.ends_with(['\n', '\r'])
+}
+
+/// How the file files its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    /// A blank line between a `###` heading and its first entry.
+    pub blank_after_heading: bool,
+    /// A group lists its newest entry (highest pull-request number) first.
+    pub newest_first: bool,
+}
+
+impl Style {
+    /// The file's own style, where `overrides` does not fix it. With no
+    /// evidence either way, the house style: a blank line, oldest first.
+    pub fn of(text: &str, overrides: &ChangelogStyle) -> Style {
+        let doc = Doc::parse(text);
+        let (mut blank, mut tight, mut newer_first, mut older_first) = (0, 0, 0, 0);
+        for (i, line) in doc.lines.iter().enumerate() {
+            if line.h3().is_some() {
+                match doc.lines.get(i + 1) {
+                    Some(next) if next.is_blank() => blank += 1,
+                    Some(next) if next.is_entry() => tight += 1,
+                    _ => {}
+                }
+            }
+            if let (Some(a), Some(b)) = (line.pr(), doc.lines.get(i + 1).and_then(Line::pr)) {
+                match a.cmp(&b) {
+                    std::cmp::Ordering::Greater => newer_first += 1,
+                    std::cmp::Ordering::Less => older_first += 1,
+                    std::cmp::Ordering::Equal => {}
+                }
+            }
+        }
+        Style {
+            blank_after_heading: overrides.blank_after_heading.unwrap_or(blank >= tight),
+            newest_first: overrides.newest_first.unwrap_or(newer_first > older_first),
+        }
+    }
 }
 
 /// The text split into lines, with the BOM and the dominant line ending.
@@ -61,12 +159,17 @@ impl<'a> Doc<'a> {
             Some(rest) => (BOM, rest),
             None => ("", text),
         };
-        let lines: Vec<Line> = body
-            .split_inclusive('\n')
-            .map(|full| Line { full })
-            .collect();
-        let crlf = lines.iter().filter(|l| l.full.ends_with("\r\n")).count();
-        let eol = if crlf * 2 > lines.len() { "\r\n" } else { "\n" };
+        let lines = split_lines(body);
+        let count = |eol: &str| lines.iter().filter(|l| l.full.ends_with(eol)).count();
+        let (crlf, lf) = (count("\r\n"), count("\n"));
+        let cr = lines.len() - lines.iter().filter(|l| !ends_line(l.full)).count() - lf;
+        let eol = if crlf * 2 > lines.len() {
+            "\r\n"
+        } else if cr > lf {
+            "\r"
+        } else {
+            "\n"
+        };
         Doc { bom, lines, eol }
     }
 
@@ -113,7 +216,7 @@ fn one_heading(doc: &Doc, name: &str) -> Result<Option<usize>, BadInput> {
 fn join(parts: &[&str], eol: &str) -> String {
     let mut out = String::new();
     for part in parts.iter().filter(|p| !p.is_empty()) {
-        if !out.is_empty() && !out.ends_with('\n') {
+        if !out.is_empty() && !ends_line(&out) {
             out.push_str(eol);
         }
         out.push_str(part);
@@ -186,13 +289,21 @@ impl<'a> Body<'a> {
         body
     }
 
-    /// Adds `other`'s content: entries of a known category go to the end of
-    /// that category, unknown categories are appended. Nothing is dropped.
-    fn absorb(&mut self, other: Body<'a>) {
+    /// Adds `other`'s content, which is newer: entries of a known category
+    /// go to that category's top (newest first) or end, unknown categories
+    /// are appended. Nothing is dropped.
+    fn absorb(&mut self, other: Body<'a>, newest_first: bool) {
         insert_before_trailing_blanks(&mut self.preamble, content_lines(&other.preamble));
         for (heading, lines) in other.groups {
             let title = heading.h3();
             match self.groups.iter_mut().find(|(h, _)| h.h3() == title) {
+                Some((_, group)) if newest_first => {
+                    let at = group
+                        .iter()
+                        .position(|l| !l.is_blank())
+                        .unwrap_or(group.len());
+                    group.splice(at..at, content_lines(&lines));
+                }
                 Some((_, group)) => insert_before_trailing_blanks(group, content_lines(&lines)),
                 None => self.groups.push((heading, lines)),
             }
@@ -206,10 +317,9 @@ impl<'a> Body<'a> {
         );
         for (heading, lines) in &self.groups {
             // Keep the format's blank line between groups.
-            let separated =
-                out.trim().is_empty() || out.ends_with("\n\n") || out.ends_with("\n\r\n");
+            let separated = out.trim().is_empty() || ends_blank(&out);
             if !separated {
-                if !out.ends_with('\n') {
+                if !ends_line(&out) {
                     out.push_str(eol);
                 }
                 out.push_str(eol);
@@ -236,8 +346,15 @@ fn insert_before_trailing_blanks<'a>(target: &mut Vec<Line<'a>>, new: Vec<Line<'
 
 /// Undoes `rotate`: `## vX.Y.Z` becomes `## Recent Changes` again. When a
 /// new `## Recent Changes` appeared above it meanwhile, both sections merge
-/// into one. Unchanged when there is nothing to revert.
+/// into one, in the file's own style. Unchanged when there is nothing to
+/// revert.
 pub fn revert(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
+    revert_with(text, tag, &ChangelogStyle::default())
+}
+
+/// [`revert`] with the `[tool.xtask]` style overrides.
+pub fn revert_with(text: &str, tag: &Tag, overrides: &ChangelogStyle) -> Result<Edit, BadInput> {
+    let style = Style::of(text, overrides);
     let doc = Doc::parse(text);
     let Some(release) = one_heading(&doc, &tag.to_string())? else {
         return match one_heading(&doc, RECENT)? {
@@ -262,7 +379,10 @@ pub fn revert(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
         }
         Some(recent) if doc.section_end(recent) == release => {
             let mut merged = Body::parse(&doc.lines[release + 1..release_end]);
-            merged.absorb(Body::parse(&doc.lines[recent + 1..release]));
+            merged.absorb(
+                Body::parse(&doc.lines[recent + 1..release]),
+                style.newest_first,
+            );
             let body = merged.render(doc.eol);
             parts.extend(all(0..recent));
             parts.push(&heading);
@@ -280,21 +400,32 @@ merge the sections by hand, then re-run",
 }
 
 /// Adds `entry` (a whole `- ...` line) under `### {category}` in
-/// `## Recent Changes`, creating the category, or the section above the
-/// newest release, when missing. Unchanged when an entry for the same pull
-/// request (`[#N](`) is already in the file.
+/// `## Recent Changes`, in the file's own style, creating the category, or
+/// the section under the title and above the newest release, when missing.
+/// Unchanged when an entry's own trailing link `([#N](url))` already names
+/// this pull request.
+// Kept for callers that have no settings at hand (tests, other commands).
+#[allow(dead_code)]
 pub fn add_entry(text: &str, category: &str, entry: &str, pr: u64) -> Result<Edit, BadInput> {
+    add_entry_with(text, category, entry, pr, &ChangelogStyle::default())
+}
+
+/// [`add_entry`] with the `[tool.xtask]` style overrides.
+pub fn add_entry_with(
+    text: &str,
+    category: &str,
+    entry: &str,
+    pr: u64,
+    overrides: &ChangelogStyle,
+) -> Result<Edit, BadInput> {
     let doc = Doc::parse(text);
-    let marker = format!("[#{pr}](");
-    if doc
-        .lines
-        .iter()
-        .any(|l| l.is_entry() && l.content().contains(&marker))
-    {
+    if doc.lines.iter().any(|l| l.pr() == Some(pr)) {
         return Ok(Edit::Unchanged);
     }
+    let style = Style::of(text, overrides);
     let eol = doc.eol;
-    let addition = format!("### {category}{eol}{eol}{entry}{eol}{eol}");
+    let gap = if style.blank_after_heading { eol } else { "" };
+    let addition = format!("### {category}{eol}{gap}{entry}{eol}{eol}");
     let added = Doc::parse(&addition);
     let all = |range: std::ops::Range<usize>| -> Vec<&str> {
         doc.lines[range].iter().map(|l| l.full).collect()
@@ -307,11 +438,9 @@ pub fn add_entry(text: &str, category: &str, entry: &str, pr: u64) -> Result<Edi
             if body.groups.is_empty() && body.preamble.iter().all(Line::is_blank) {
                 body.preamble.truncate(1);
             }
-            body.absorb(Body::parse(&added.lines));
+            body.absorb(Body::parse(&added.lines), style.newest_first);
             let mut rendered = body.render(eol);
-            if end < doc.lines.len()
-                && !(rendered.ends_with("\n\n") || rendered.ends_with("\n\r\n"))
-            {
+            if end < doc.lines.len() && !ends_blank(&rendered) {
                 rendered.push_str(eol);
             }
             let heading = doc.lines[recent].full;
@@ -322,13 +451,31 @@ pub fn add_entry(text: &str, category: &str, entry: &str, pr: u64) -> Result<Edi
             Ok(Edit::Changed(doc.assemble(&parts)))
         }
         None => {
-            let first_h2 = (0..doc.lines.len())
-                .find(|&i| doc.lines[i].h2().is_some())
+            // Above the newest release (releases are listed newest first),
+            // else above the first section, else at the end.
+            let h2s: Vec<usize> = (0..doc.lines.len())
+                .filter(|&i| doc.lines[i].h2().is_some())
+                .collect();
+            let at = h2s
+                .iter()
+                .copied()
+                .find(|&i| doc.lines[i].h2().and_then(Tag::from_git).is_some())
+                .or(h2s.first().copied())
                 .unwrap_or(doc.lines.len());
-            let section = format!("## {RECENT}{eol}{eol}{addition}");
-            parts.extend(all(0..first_h2));
+            // The same gap under `## Recent Changes` as under that heading.
+            let h2_gap = match doc.lines.get(at + 1) {
+                Some(next) if !next.is_blank() => "",
+                _ => eol,
+            };
+            let before = if at == 0 || doc.lines[at - 1].is_blank() {
+                ""
+            } else {
+                eol
+            };
+            let section = format!("{before}## {RECENT}{eol}{h2_gap}{addition}");
+            parts.extend(all(0..at));
             parts.push(&section);
-            parts.extend(all(first_h2..doc.lines.len()));
+            parts.extend(all(at..doc.lines.len()));
             Ok(Edit::Changed(doc.assemble(&parts)))
         }
     }
@@ -354,7 +501,7 @@ pub fn section(text: &str, tag: &Tag) -> Option<String> {
     let at = *doc.h2_indexes(&tag.to_string()).first()?;
     let end = doc.section_end(at);
     let body: String = doc.lines[at + 1..end].iter().map(|l| l.full).collect();
-    Some(body.trim().replace("\r\n", "\n"))
+    Some(body.trim().replace("\r\n", "\n").replace('\r', "\n"))
 }
 
 #[cfg(test)]
@@ -619,5 +766,195 @@ mod tests {
         assert_eq!(section(LOG, &tag("v0.5.0")), None);
         assert_eq!(recent_entries(LOG), Some(1));
         assert_eq!(recent_entries("## v0.6.0\n- a\n"), None);
+    }
+
+    /// The real repository's style: HTML title, no blank line after `###`,
+    /// newest entry first, and no `## Recent Changes` right after a release.
+    const REAL: &str = "<h1 align=\"center\">Release Notes</h1>\n\n## v1.0.1\n\n### Fixes\n- 🔧 Fix c ([#58](https://x/58))\n- 🔧 Fix b ([#55](https://x/55))\n\n### Features\n- ✨ Add a ([#50](https://x/50))\n\n## v1.0.0\n\n### Features\n- ✨ Add z ([#41](https://x/41))\n- ✨ Add y ([#40](https://x/40))\n";
+
+    #[test]
+    fn style_is_read_from_the_file() {
+        let none = ChangelogStyle::default();
+        assert_eq!(
+            Style::of(REAL, &none),
+            Style {
+                blank_after_heading: false,
+                newest_first: true
+            }
+        );
+        assert_eq!(
+            Style::of(LOG, &none),
+            Style {
+                blank_after_heading: true,
+                newest_first: false
+            }
+        );
+        // No evidence: the house style.
+        assert_eq!(
+            Style::of("", &none),
+            Style {
+                blank_after_heading: true,
+                newest_first: false
+            }
+        );
+        let forced = ChangelogStyle {
+            blank_after_heading: Some(true),
+            newest_first: Some(false),
+        };
+        assert_eq!(
+            Style::of(REAL, &forced),
+            Style {
+                blank_after_heading: true,
+                newest_first: false
+            }
+        );
+    }
+
+    #[test]
+    fn add_entry_right_after_a_release_follows_the_files_style() {
+        let out = changed(add_entry(
+            REAL,
+            "Fixes",
+            "- 🔧 Fix d ([#60](https://x/60))",
+            60,
+        ));
+        assert_eq!(
+            out,
+            REAL.replace(
+                "## v1.0.1\n",
+                "## Recent Changes\n\n### Fixes\n- 🔧 Fix d ([#60](https://x/60))\n\n## v1.0.1\n"
+            )
+        );
+        // Newest first within the group; a new group keeps the tight style.
+        let out = changed(add_entry(
+            &out,
+            "Fixes",
+            "- 🔧 Fix e ([#61](https://x/61))",
+            61,
+        ));
+        let out = changed(add_entry(
+            &out,
+            "Documentation",
+            "- 📝 Doc f ([#62](https://x/62))",
+            62,
+        ));
+        assert!(out.starts_with("<h1 align=\"center\">Release Notes</h1>\n\n## Recent Changes\n\n### Fixes\n- 🔧 Fix e ([#61](https://x/61))\n- 🔧 Fix d ([#60](https://x/60))\n\n### Documentation\n- 📝 Doc f ([#62](https://x/62))\n\n## v1.0.1\n"), "{out}");
+        // Overrides win over the file.
+        let forced = ChangelogStyle {
+            blank_after_heading: Some(true),
+            newest_first: Some(false),
+        };
+        let out = changed(add_entry_with(
+            REAL,
+            "Fixes",
+            "- 🔧 Fix d ([#60](https://x/60))",
+            60,
+            &forced,
+        ));
+        assert!(
+            out.contains("## Recent Changes\n\n### Fixes\n\n- 🔧 Fix d"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn add_entry_places_a_new_section_above_the_newest_release() {
+        for (text, expected) in [
+            // A paragraph under the title stays above.
+            (
+                "# Changelog\n\nAll notable changes.\n\n## v0.1.0\n- a ([#1](https://x/1))\n",
+                "# Changelog\n\nAll notable changes.\n\n## Recent Changes\n### Internal\n\n- n ([#9](https://x/9))\n\n## v0.1.0\n- a ([#1](https://x/1))\n",
+            ),
+            // Only a title.
+            (
+                "<h1>Release Notes</h1>\n",
+                "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Internal\n\n- n ([#9](https://x/9))\n\n",
+            ),
+            // No blank line before the release heading.
+            (
+                "<h1>R</h1>\n## v0.1.0\n\n- a\n",
+                "<h1>R</h1>\n\n## Recent Changes\n\n### Internal\n\n- n ([#9](https://x/9))\n\n## v0.1.0\n\n- a\n",
+            ),
+        ] {
+            let out = changed(add_entry(text, "Internal", "- n ([#9](https://x/9))", 9));
+            assert_eq!(out, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_is_present_only_by_its_own_trailing_link() {
+        // #130's title quotes `([#131](` : #131 is not present.
+        let text = "## Recent Changes\n\n### Features\n\n- ✨ Add parser ([#131](https://x/131) ([#130](https://x/130))\n";
+        let out = changed(add_entry(
+            text,
+            "Features",
+            "- ✨ Add more ([#131](https://x/131))",
+            131,
+        ));
+        assert!(
+            out.contains("- ✨ Add more ([#131](https://x/131))"),
+            "{out}"
+        );
+        assert_eq!(
+            add_entry(text, "Features", "- ✨ Again ([#130](https://x/130))", 130),
+            Ok(Edit::Unchanged)
+        );
+        for (line, pr) in [
+            ("- a ([#7](https://x/7))", Some(7)),
+            ("* a ([#7](https://x/7))  ", Some(7)),
+            ("- a [#7](https://x/7)", None),
+            ("- a ([#7](https://x/7)) trailing", None),
+            ("- a ([#x](https://x/7))", None),
+            ("Text ([#7](https://x/7))", None),
+            ("- a ([#7]())", None),
+        ] {
+            assert_eq!(Line { full: line }.pr(), pr, "{line}");
+        }
+    }
+
+    #[test]
+    fn old_mac_line_endings_parse() {
+        let cr = LOG.replace('\n', "\r");
+        let rotated = changed(rotate(&cr, &tag("v0.7.0")));
+        assert_eq!(rotated, cr.replace("## Recent Changes", "## v0.7.0"));
+        assert_eq!(changed(revert(&rotated, &tag("v0.7.0"))), cr);
+        assert_eq!(recent_entries(&cr), Some(1));
+        assert_eq!(
+            section(&cr, &tag("v0.6.0")).as_deref(),
+            Some("### Features\n\n- ✨ Add b ([#9](https://x/9))")
+        );
+        let out = changed(add_entry(
+            &cr,
+            "Fixes",
+            "- 🔧 Fix z ([#40](https://x/40))",
+            40,
+        ));
+        assert_eq!(
+            out,
+            cr.replace(
+                "([#12](https://x/12))\r",
+                "([#12](https://x/12))\r- 🔧 Fix z ([#40](https://x/40))\r"
+            )
+        );
+        assert!(!out.contains('\n'));
+        let released = changed(rotate(&cr, &tag("v0.7.0")));
+        let out = changed(add_entry(
+            &released,
+            "Internal",
+            "- t ([#41](https://x/41))",
+            41,
+        ));
+        assert!(!out.contains('\n'), "{out:?}");
+        assert!(
+            out.contains("## Recent Changes\r\r### Internal\r\r- t"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn revert_merges_newer_entries_first_in_a_newest_first_file() {
+        let text = "<h1>R</h1>\n\n## Recent Changes\n\n### Fixes\n- 🔧 New ([#70](https://x/70))\n\n## v1.0.2\n\n### Fixes\n- 🔧 B ([#66](https://x/66))\n- 🔧 A ([#65](https://x/65))\n\n## v1.0.1\n\n### Fixes\n- 🔧 Z ([#58](https://x/58))\n";
+        let merged = changed(revert(text, &tag("v1.0.2")));
+        assert_eq!(merged, "<h1>R</h1>\n\n## Recent Changes\n\n### Fixes\n- 🔧 New ([#70](https://x/70))\n- 🔧 B ([#66](https://x/66))\n- 🔧 A ([#65](https://x/65))\n\n## v1.0.1\n\n### Fixes\n- 🔧 Z ([#58](https://x/58))\n");
     }
 }

@@ -179,20 +179,35 @@ not any symbol. The title is one line with no control characters, at most 256 ch
         args: "[vX.Y.Z]",
         summary: "rehearse the whole release on local stand-ins and report",
         about: "Runs `tag`, `release` and `docs-deploy` exactly as a maintainer and the CD pipeline would, \
-on a throwaway clone of this repository (HEAD) whose origin is a local bare repository, \
+on a throwaway clone of this repository (HEAD) whose remote is a local bare repository \
+(right after a release, a marked changelog entry is added in that clone only), \
 against a local pypiserver on 127.0.0.1 with upload auth (random password, passed by \
 environment), with the managed tools. Then installs the published version from that \
-index into a fresh virtual environment, imports it, and prints a report: each step's \
+index, and its dependencies from pip's configured index (or --find-links DIR), into a \
+fresh virtual environment, imports it, reads its installed version, and prints a report: each step's \
 time, the release commit and tag on the remote, the files and sha256 on the index, the \
 docs versions, aliases and default. \
-Nothing outside target/rehearsal/ is touched, and nothing leaves this machine. The \
+Nothing outside target/rehearsal/ is touched, and nothing is pushed or uploaded beyond \
+the local stand-ins (only pip reads its configured index, for dependencies). The \
 version defaults to the next patch after pyproject.toml's version.",
         positionals: (0, 1),
-        flags: &[FlagSpec {
-            name: "keep",
-            value: None,
-            help: "keep target/rehearsal/ (clone, remote, index files) for inspection",
-        }],
+        flags: &[
+            FlagSpec {
+                name: "keep",
+                value: None,
+                help: "keep target/rehearsal/ (clone, remote, index files) for inspection",
+            },
+            FlagSpec {
+                name: "port",
+                value: Some("N"),
+                help: "serve the local index on 127.0.0.1:N (default: a free port)",
+            },
+            FlagSpec {
+                name: "find-links",
+                value: Some("DIR"),
+                help: "install the package's dependencies from this folder of wheels instead of pip's configured index (offline use)",
+            },
+        ],
     },
     CommandSpec {
         name: "release",

@@ -3,6 +3,7 @@
 //! This file only dispatches. Each command lives in its own module; pure
 //! values, text edits and decisions live in modules of their own.
 
+mod artifacts;
 mod changelog;
 mod docs;
 mod docs_versions;
@@ -100,6 +101,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 dry_run: args.switch("dry-run"),
                 remote: b.remote.clone(),
                 branch: b.root.clone(),
+                style: settings.changelog,
             },
         ),
         "lint-pr" => match pr::PullRequest::from_args(&sh, &args)? {
@@ -170,6 +172,10 @@ fn run(args: flags::Parsed) -> Result<()> {
                     .map(|t| version::Tag::parse(t))
                     .transpose()?,
                 keep: args.switch("keep"),
+                port: args.value("port").map(rehearse::parse_port).transpose()?,
+                find_links: args.value("find-links").map(Utf8PathBuf::from),
+                branches: b.clone(),
+                style: settings.changelog,
             },
         ),
         "tag" => tagging::run(

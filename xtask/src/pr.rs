@@ -256,6 +256,8 @@ pub struct AddOptions {
     pub dry_run: bool,
     pub remote: String,
     pub branch: String,
+    /// `[tool.xtask]` changelog style; unset parts are read from the file.
+    pub style: crate::settings::ChangelogStyle,
 }
 
 /// The pull request's page: built from the number and the repository
@@ -338,7 +340,7 @@ changelog entry",
     let category = pr_rules::category(&pr.labels);
     let entry = pr_rules::entry(title, number, &url);
     let before = read(root, changelog::FILE)?;
-    let after = match changelog::add_entry(&before, category, &entry, number)? {
+    let after = match changelog::add_entry_with(&before, category, &entry, number, &opts.style)? {
         Edit::Unchanged => {
             println!(
                 "#{number} already has an entry in {}: nothing to do",
@@ -362,6 +364,7 @@ changelog entry",
     }
     let git = Git::new(sh);
     if opts.commit {
+        on_release_branch(sh, &git, &opts.branch)?;
         let dirty = git.dirty_files()?;
         if !dirty.is_empty() {
             bail!(BadInput(format!(
@@ -381,6 +384,71 @@ changelog entry",
         println!("added under {category}: {}", inert(&entry));
     }
     Ok(())
+}
+
+/// `--commit` pushes the release branch: HEAD must be on it. When the
+/// branch does not exist here, the project probably names it differently.
+fn on_release_branch(sh: &Shell, git: &Git, branch: &str) -> Result<()> {
+    let current = git.current_branch()?;
+    if current.as_deref() == Some(branch) {
+        return Ok(());
+    }
+    let listing = xshell::cmd!(sh, "git for-each-ref --format=%(refname:short) refs/heads/")
+        .quiet()
+        .read()
+        .context("listing the local branches")?;
+    let branches: Vec<&str> = listing.lines().collect();
+    bail!(BadInput(branch_hint(branch, current.as_deref(), &branches)))
+}
+
+/// The refusal when HEAD is not on the release branch `branch`.
+pub fn branch_hint(branch: &str, current: Option<&str>, branches: &[&str]) -> String {
+    let here = current.map_or("no branch (detached)".to_string(), |b| {
+        format!("`{}`", crate::input::clip(b))
+    });
+    if branches.contains(&branch) {
+        return format!(
+            "--commit commits to the release branch `{branch}`, but HEAD is on {here}: run `git switch {branch}`"
+        );
+    }
+    let example = current.unwrap_or("main");
+    format!(
+        "--commit commits to the release branch `{branch}`, which does not exist in this clone \
+(branches: {}): if this project releases from another branch, set `release-branch = \"{}\"` \
+in [tool.xtask] of pyproject.toml, or pass --root-branch {}",
+        if branches.is_empty() {
+            "none".to_string()
+        } else {
+            branches
+                .iter()
+                .map(|b| crate::input::clip(b))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        crate::input::clip(example),
+        crate::input::clip(example),
+    )
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::branch_hint;
+
+    #[test]
+    fn a_missing_release_branch_says_how_to_configure_another() {
+        let m = branch_hint("root", Some("main"), &["main", "docs"]);
+        assert!(
+            m.contains("does not exist in this clone (branches: main, docs)"),
+            "{m}"
+        );
+        assert!(
+            m.contains("release-branch = \"main\"` in [tool.xtask]"),
+            "{m}"
+        );
+        assert!(m.contains("--root-branch main"), "{m}");
+        let m = branch_hint("root", Some("feature"), &["root", "feature"]);
+        assert!(m.ends_with("run `git switch root`"), "{m}");
+    }
 }
 
 #[cfg(test)]

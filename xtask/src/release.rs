@@ -380,21 +380,26 @@ run the build step for this tag again",
     fn check(&mut self) -> Result<String> {
         let dist = self.dist();
         if self.opts.dry_run {
-            ui::would(&format!("run `python -m twine check --strict {dist}/*`"));
+            ui::would(&format!(
+                "list each file's contents, then run `python -m twine check --strict {dist}/*`"
+            ));
             return Ok("planned".into());
         }
-        let paths: Vec<Utf8PathBuf> = self
+        let names: Vec<String> = self
             .built_files()?
-            .iter()
-            .map(|f| dist.join(&f.filename))
+            .into_iter()
+            .map(|f| f.filename)
             .collect();
+        // Contents first: tooling or ignored files refuse before any upload.
+        let contents = crate::artifacts::check(self.sh, self.root, &dist, &names)?;
+        let paths: Vec<Utf8PathBuf> = names.iter().map(|f| dist.join(f)).collect();
         let count = paths.len();
         let python = self.tools()?.python();
         let sh = self.sh;
         cmd!(sh, "{python} -m twine --no-color check --strict {paths...}")
             .run()
             .context("checking the distributions' metadata (twine check --strict): fix the README or metadata it names")?;
-        Ok(format!("{count} files pass"))
+        Ok(format!("{count} files pass; {contents}"))
     }
 
     // ---- publish and verify ---------------------------------------------
