@@ -187,7 +187,7 @@ fn read_remote(
                 let (remote, refspec) = (&b.remote, format!("+refs/heads/{}:{into}", b.docs));
                 cmd!(
                     sh,
-                    "git fetch --quiet --no-tags --end-of-options {remote} {refspec}"
+                    "git fetch --quiet --no-tags --refmap= --end-of-options {remote} {refspec}"
                 )
                 .quiet()
                 .run()
@@ -574,7 +574,7 @@ fn release_branch_ref(sh: &Shell, b: &Branches) -> Result<Option<String>> {
     let (remote, refspec) = (&b.remote, format!("+refs/heads/{}:{RELEASE_REF}", b.root));
     let fetched = cmd!(
         sh,
-        "git fetch --quiet --no-tags --end-of-options {remote} {refspec}"
+        "git fetch --quiet --no-tags --refmap= --end-of-options {remote} {refspec}"
     )
     .quiet()
     .ignore_stderr()

@@ -610,7 +610,7 @@ const PROJECT_FILES: &[&str] = &[
 /// Why a branch whose top level lists `names` (directories end in `/`) is
 /// not a mike site, or `None`. An empty tree is an empty site.
 pub fn not_a_site(names: &[&str]) -> Option<String> {
-    if let Some(file) = names.iter().find(|n| PROJECT_FILES.contains(n)) {
+    if let Some(file) = PROJECT_FILES.iter().find(|f| names.contains(f)) {
         return Some(format!("it holds {file}, which mike never writes"));
     }
     if !names.is_empty() && !names.contains(&VERSIONS_FILE) {
