@@ -548,6 +548,7 @@ fn the_docs_branch_must_be_a_mike_site_of_its_own() {
         &["docs-deploy", "0.6", "--docs-branch", ""],
         "it is empty",
     );
+    assert_eq!(snapshot(&sandbox), before);
     // A branch holding the project, on the remote.
     git(&sandbox.work, &["push", "-q", "origin", "root:feature"]);
     let before = snapshot(&sandbox);
