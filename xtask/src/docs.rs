@@ -355,7 +355,25 @@ plan from what the remote holds",
 /// Points the local docs branch at the planned base (or removes it, for a
 /// branch that does not exist yet), so mike commits on exactly that.
 fn reset_local_branch(sh: &Shell, b: &Branches, base: Option<&str>) -> Result<()> {
+    let git = Git::new(sh);
     let local = format!("refs/heads/{}", b.docs);
+    if let Some(was) = git.commit_of(&local)? {
+        let behind = match base {
+            Some(base) => git.is_ancestor(&was, base)?,
+            None => false,
+        };
+        if !behind {
+            println!(
+                "    note: the local branch `{}` was at {}, which {}/{} does not hold: it now \
+follows the remote (the old commit stays in `git reflog {}`)",
+                b.docs,
+                short(&was),
+                b.remote,
+                b.docs,
+                b.docs
+            );
+        }
+    }
     match base {
         Some(commit) => cmd!(sh, "git update-ref {local} {commit}").quiet().run()?,
         None => cmd!(sh, "git update-ref -d {local}")
@@ -1049,7 +1067,9 @@ fn check_to(
     let git = Git::new(sh);
     let shown = clip(rev);
     let docs = format!("{}/{}", b.remote, b.docs);
-    let is_tag = git.commit_of(&format!("refs/tags/{rev}"))?.is_some();
+    // A release tag names a release-branch commit, never a docs state.
+    let is_tag =
+        Tag::from_git(rev).is_some() && git.commit_of(&format!("refs/tags/{rev}"))?.is_some();
     let Some(commit) = git.commit_of(rev)? else {
         bail!(BadInput(format!(
             "--to {shown} is not a commit of this repository: expected a commit of {docs} \
@@ -1058,7 +1078,7 @@ fn check_to(
     };
     if is_tag || !git.is_ancestor(&commit, head)? {
         let what = if is_tag {
-            "a tag".to_string()
+            "a release tag".to_string()
         } else if rev == b.root {
             "the release branch".to_string()
         } else {

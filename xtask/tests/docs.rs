@@ -320,7 +320,7 @@ fn rollback_targets_are_docs_commits_where_the_series_existed() {
     let before = snapshot(&sandbox);
     for (to, why) in [
         ("root", "the release branch"),
-        ("v0.7.0", "a tag"),
+        ("v0.7.0", "a release tag"),
         (release_root.as_str(), "not in its history"),
         ("--upload-pack=x", "is not a commit"),
     ] {
@@ -558,6 +558,13 @@ fn the_docs_branch_must_be_a_mike_site_of_its_own() {
         "origin/feature is not a mike docs site (it holds pyproject.toml",
     );
     assert_eq!(snapshot(&sandbox), before);
+    // A local branch holding anything else is never moved.
+    git(&sandbox.work, &["branch", "notes", "root"]);
+    refused(
+        &sandbox,
+        &["docs-deploy", "0.6", "--docs-branch", "notes"],
+        "the local branch `notes` is not a mike docs site",
+    );
     // The branch checked out here.
     git(&sandbox.work, &["checkout", "-q", "-b", "pages"]);
     refused(
