@@ -47,7 +47,9 @@ def main():
         subprocess.run(["git", "clone", "-q", "--no-local", ROOT, work], check=True)
         for args in (["checkout", "-q", "-B", "root"], ["remote", "set-url", "origin", str(remote)],
                      ["config", "user.name", "bench"], ["config", "user.email", "b@localhost.invalid"],
-                     ["push", "-q", "origin", "root"]):
+                     ["push", "-q", "origin", "root"],
+                     # Only released series get docs: 1.0 is released here.
+                     ["tag", "v1.0.0"]):
             subprocess.run(["git", *args], cwd=work, check=True)
         env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "XTASK_TOOLS_DIR": str(TOOLS)}
         mike = [str(BIN / "mike")]

@@ -5,7 +5,8 @@
 use anyhow::{Context, Result};
 
 use crate::input::BadInput;
-use crate::version::Series;
+use crate::settings::{AliasType, SeriesSpelling};
+use crate::version::{Series, Tag};
 
 /// The alias that always names the newest series; the site's default.
 pub const LATEST: &str = "latest-release";
@@ -125,52 +126,421 @@ pub fn newest(versions: &[DocsVersion]) -> Option<Series> {
     versions.iter().filter_map(DocsVersion::series).max()
 }
 
+/// The `properties` key that marks a version deployed with `--unreleased`:
+/// it may not hold `latest-release` until its series is released.
+pub const UNRELEASED: &str = "unreleased";
+
+impl DocsVersion {
+    pub fn marked_unreleased(&self) -> bool {
+        self.properties
+            .as_ref()
+            .and_then(|p| p.get(UNRELEASED))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    }
+}
+
+/// The spelling of one version name: `v0.7` or `0.7`.
+pub fn spelling_of(name: &str) -> SeriesSpelling {
+    if name.starts_with('v') {
+        SeriesSpelling::VPrefixed
+    } else {
+        SeriesSpelling::Bare
+    }
+}
+
+/// A series' version name in a spelling.
+pub fn name_in(series: Series, spelling: SeriesSpelling) -> String {
+    match spelling {
+        SeriesSpelling::Bare => series.to_string(),
+        SeriesSpelling::VPrefixed => format!("v{series}"),
+    }
+}
+
+/// How the site spells its series, as far as it has any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteSpelling {
+    Empty,
+    Uniform(SeriesSpelling),
+    Mixed,
+}
+
+pub fn site_spelling(versions: &[DocsVersion]) -> SiteSpelling {
+    let mut seen = versions
+        .iter()
+        .filter(|v| v.series().is_some())
+        .map(|v| spelling_of(&v.name));
+    let Some(first) = seen.next() else {
+        return SiteSpelling::Empty;
+    };
+    if seen.all(|s| s == first) {
+        SiteSpelling::Uniform(first)
+    } else {
+        SiteSpelling::Mixed
+    }
+}
+
+/// The spelling a new series gets: the site's own; an empty site's is the
+/// project setting; a mixed site follows the version holding
+/// `latest-release` (else its newest series), and `status` reports it.
+pub fn new_series_spelling(versions: &[DocsVersion], empty: SeriesSpelling) -> SeriesSpelling {
+    match site_spelling(versions) {
+        SiteSpelling::Empty => empty,
+        SiteSpelling::Uniform(s) => s,
+        SiteSpelling::Mixed => holder(versions)
+            .or_else(|| {
+                versions
+                    .iter()
+                    .filter(|v| v.series().is_some())
+                    .max_by_key(|v| v.series())
+            })
+            .map_or(empty, |v| spelling_of(&v.name)),
+    }
+}
+
+/// How mike made an alias: a symlink in the tree, a directory of redirect
+/// pages, or a directory holding a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AliasKind {
+    Symlink,
+    Redirect,
+    Copy,
+}
+
+impl AliasKind {
+    /// mike's `--alias-type` value.
+    pub fn as_mike(self) -> &'static str {
+        match self {
+            AliasKind::Symlink => "symlink",
+            AliasKind::Redirect => "redirect",
+            AliasKind::Copy => "copy",
+        }
+    }
+
+    pub fn from_setting(setting: AliasType) -> AliasKind {
+        match setting {
+            AliasType::Symlink => AliasKind::Symlink,
+            AliasType::Redirect => AliasKind::Redirect,
+        }
+    }
+
+    /// From what `git show REV:ALIAS` printed (a symlink is a blob holding
+    /// its target; a directory lists as `tree ...`) and, for a directory,
+    /// its `index.html`.
+    pub fn from_tree(shown: &str, index_html: Option<&str>) -> AliasKind {
+        if !shown.starts_with("tree ") {
+            AliasKind::Symlink
+        } else if index_html.is_some_and(|h| h.contains("http-equiv=\"refresh\"")) {
+            AliasKind::Redirect
+        } else {
+            AliasKind::Copy
+        }
+    }
+}
+
+/// The alias type deploys use: the one `latest-release` has on the site,
+/// else the site's first alias's, else the project setting.
+pub fn site_alias_kind(kinds: &[(String, AliasKind)], setting: AliasKind) -> AliasKind {
+    kinds
+        .iter()
+        .find(|(a, _)| a == LATEST)
+        .or(kinds.first())
+        .map_or(setting, |(_, k)| *k)
+}
+
+/// The version holding `latest-release`.
+pub fn holder(versions: &[DocsVersion]) -> Option<&DocsVersion> {
+    versions
+        .iter()
+        .find(|v| v.aliases.iter().any(|a| a == LATEST))
+}
+
+/// Where `latest-release` belongs: the newest series on the site that is
+/// released (a tag or the project version in it) or not marked as deployed
+/// unreleased. A site seeded by hand carries no marks: its series count.
+pub fn latest_target<'a>(
+    versions: &'a [DocsVersion],
+    released: &[Series],
+) -> Option<&'a DocsVersion> {
+    versions
+        .iter()
+        .filter(|v| {
+            v.series()
+                .is_some_and(|s| released.contains(&s) || !v.marked_unreleased())
+        })
+        .max_by(|a, b| a.series().cmp(&b.series()).then(b.name.cmp(&a.name)))
+}
+
+/// Whether `series` is released: a release tag in it, or the project's
+/// version (`pyproject.toml`) in it.
+pub fn is_released(series: Series, released: &[Series]) -> bool {
+    released.contains(&series)
+}
+
+/// The series of release tags and of the project's version, for
+/// `is_released` and `latest_target`.
+pub fn released_series(tags: &[Tag], project_version: Option<&str>) -> Vec<Series> {
+    let mut out: Vec<Series> = tags.iter().map(Tag::series).collect();
+    if let Some(s) = project_version.and_then(|v| Series::parse(v).ok()) {
+        out.push(s);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What a deploy does to the unreleased mark of its version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Keep,
+    Set,
+    Clear,
+}
+
+/// What `docs-deploy` knows besides the site.
+pub struct DeployInput<'a> {
+    pub series: Series,
+    /// Whether the series is released (else `--unreleased` was given).
+    pub released: bool,
+    /// Every series known released.
+    pub released_series: &'a [Series],
+    /// The spelling of an empty site.
+    pub empty_spelling: SeriesSpelling,
+    /// The site default now.
+    pub default: Option<&'a str>,
+}
+
 /// What `docs-deploy` does for a series.
 #[derive(Debug, PartialEq, Eq)]
 pub struct DeployPlan {
-    /// The version name to deploy to: the existing spelling, else `X.Y`.
+    /// The version name to deploy to: the existing spelling, else the site's.
     pub name: String,
-    /// Whether `latest-release` moves to (or stays on) this version.
+    /// Whether the deploy puts (or keeps) `latest-release` on this version.
     pub latest: bool,
+    /// Another version `latest-release` must move to (it is elsewhere now).
+    pub repair: Option<String>,
+    /// Who holds `latest-release` before, and who should after.
+    pub was: Option<String>,
+    pub target: Option<String>,
+    pub mark: Mark,
+    /// Whether the site default must be set to `latest-release`.
+    pub set_default: bool,
+    /// `versions.json` after, in mike's order.
+    pub after: Vec<DocsVersion>,
 }
 
-pub fn plan_deploy(versions: &[DocsVersion], series: Series) -> Result<DeployPlan, BadInput> {
-    let name = spelling(versions, series)?.unwrap_or_else(|| series.to_string());
-    let latest = newest(versions).is_none_or(|n| series >= n);
-    Ok(DeployPlan { name, latest })
-}
-
-/// The version list after the deploy, as mike will write it.
-pub fn after_deploy(versions: &[DocsVersion], plan: &DeployPlan) -> Vec<DocsVersion> {
-    let mut out: Vec<DocsVersion> = versions.to_vec();
-    if plan.latest {
-        for v in &mut out {
-            v.aliases.retain(|a| a != LATEST);
+impl DeployPlan {
+    /// One truthful line about `latest-release`.
+    pub fn latest_note(&self) -> String {
+        let was = self.was.as_deref();
+        match (&self.target, self.latest, &self.repair) {
+            (Some(t), true, _) if was == Some(t) => format!("`{LATEST}` stays on {t}"),
+            (Some(t), true, _) => match was {
+                Some(w) => format!("`{LATEST}` moves from {w} to {t}"),
+                None => format!("`{LATEST}` goes on {t}"),
+            },
+            (Some(t), false, Some(_)) => match was {
+                Some(w) => format!(
+                    "`{LATEST}` is on {w}, not on the newest released series {t}: moving it to {t} (repair)"
+                ),
+                None => format!("no version holds `{LATEST}`: putting it on {t} (repair)"),
+            },
+            (Some(t), false, None) => {
+                format!("`{LATEST}` stays on {t}, the newest released series")
+            }
+            (None, _, _) => match was {
+                Some(w) => format!("`{LATEST}` stays on {w} (no released series on the site)"),
+                None => format!("no released series on the site: `{LATEST}` is not set"),
+            },
         }
     }
-    match out.iter_mut().find(|v| v.name == plan.name) {
-        Some(v) => {
-            if plan.latest {
+}
+
+pub fn plan_deploy(versions: &[DocsVersion], input: &DeployInput) -> Result<DeployPlan, BadInput> {
+    let name = match spelling(versions, input.series)? {
+        Some(existing) => existing,
+        None => name_in(
+            input.series,
+            new_series_spelling(versions, input.empty_spelling),
+        ),
+    };
+    let mut after = versions.to_vec();
+    let index = match after.iter().position(|v| v.name == name) {
+        Some(i) => i,
+        None => {
+            after.push(DocsVersion {
+                name: name.clone(),
+                title: name.clone(),
+                aliases: Vec::new(),
+                properties: None,
+            });
+            after.len() - 1
+        }
+    };
+    let entry = &mut after[index];
+    let mark = match (input.released, entry.marked_unreleased()) {
+        (false, false) => Mark::Set,
+        (true, true) => Mark::Clear,
+        _ => Mark::Keep,
+    };
+    apply_mark(entry, mark);
+    let was = holder(&after).map(|v| v.name.clone());
+    let target = latest_target(&after, input.released_series).map(|v| v.name.clone());
+    let latest = target.as_deref() == Some(name.as_str());
+    let repair = target
+        .clone()
+        .filter(|t| *t != name && was.as_deref() != Some(t.as_str()));
+    if let Some(t) = &target {
+        for v in &mut after {
+            v.aliases.retain(|a| a != LATEST);
+            if v.name == *t {
                 v.aliases.push(LATEST.to_string());
             }
         }
-        None => out.push(DocsVersion {
-            name: plan.name.clone(),
-            title: plan.name.clone(),
-            aliases: if plan.latest {
-                vec![LATEST.to_string()]
-            } else {
-                Vec::new()
-            },
-            properties: None,
-        }),
     }
-    sort_newest_first(&mut out);
-    out
+    let set_default = input.default != Some(LATEST) && resolves(&after, LATEST);
+    mike_order(&mut after);
+    Ok(DeployPlan {
+        name,
+        latest,
+        repair,
+        was,
+        target,
+        mark,
+        set_default,
+        after,
+    })
+}
+
+fn apply_mark(v: &mut DocsVersion, mark: Mark) {
+    match mark {
+        Mark::Keep => {}
+        Mark::Set => {
+            let mut map = match v.properties.take() {
+                Some(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            map.insert(UNRELEASED.into(), serde_json::Value::Bool(true));
+            v.properties = Some(serde_json::Value::Object(map));
+        }
+        Mark::Clear => {
+            if let Some(serde_json::Value::Object(map)) = &mut v.properties {
+                map.remove(UNRELEASED);
+                if map.is_empty() {
+                    v.properties = None;
+                }
+            }
+        }
+    }
+}
+
+/// The order mike writes `versions.json` in (and the selector shows):
+/// names not starting with a digit (or `v` and a digit) first, then bare
+/// names newest first, then `v`-prefixed ones newest first. With one
+/// spelling per site this is newest first.
+pub fn mike_order(versions: &mut [DocsVersion]) {
+    let key = |v: &DocsVersion| {
+        let numbered = v.series().is_some();
+        (numbered, spelling_of(&v.name) == SeriesSpelling::VPrefixed)
+    };
+    versions.sort_by(|a, b| {
+        key(a)
+            .cmp(&key(b))
+            .then(b.series().cmp(&a.series()))
+            .then(b.name.cmp(&a.name))
+    });
 }
 
 pub fn sort_newest_first(versions: &mut [DocsVersion]) {
     versions.sort_by(|a, b| b.series().cmp(&a.series()).then(b.name.cmp(&a.name)));
+}
+
+/// The docs site's breaks of its own conventions, each with the commands
+/// that fix it: two spellings, aliases of two types, a selector that is
+/// not newest first. `aliases`: each alias path and its type.
+pub fn site_problems(
+    versions: &[DocsVersion],
+    aliases: &[(String, AliasKind)],
+    branch: &str,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let numbered: Vec<&DocsVersion> = versions.iter().filter(|v| v.series().is_some()).collect();
+    if site_spelling(versions) == SiteSpelling::Mixed {
+        let keep = new_series_spelling(versions, SeriesSpelling::Bare);
+        let (kept, other): (Vec<&DocsVersion>, Vec<&DocsVersion>) =
+            numbered.iter().partition(|v| spelling_of(&v.name) == keep);
+        let names = |list: &[&DocsVersion]| {
+            list.iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        out.push((
+            format!(
+                "the docs site spells its series two ways ({} and {}): mike sorts every \
+`v`-prefixed name below every bare one, so the version selector is out of order",
+                names(&kept).replace(' ', ", "),
+                names(&other).replace(' ', ", ")
+            ),
+            format!(
+                "keep the spelling of `{LATEST}`: `mike delete --branch {branch} --push {}`, then \
+`cargo xtask docs-deploy` each of those series again ({})",
+                names(&other),
+                other
+                    .iter()
+                    .filter_map(|v| v.series())
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    } else if numbered.windows(2).any(|w| w[0].series() < w[1].series()) {
+        out.push((
+            format!(
+                "versions.json does not list the series newest first ({}), so neither does \
+the version selector",
+                numbered
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "cargo xtask docs-deploy {} (mike rewrites the list in its order)",
+                newest(versions).map_or("X.Y".to_string(), |s| s.to_string())
+            ),
+        ));
+    }
+    let kind = site_alias_kind(aliases, AliasKind::Symlink);
+    let odd: Vec<&(String, AliasKind)> = aliases.iter().filter(|(_, k)| *k != kind).collect();
+    if !odd.is_empty() {
+        let fixes: Vec<String> = odd
+            .iter()
+            .map(|(alias, _)| {
+                let version = versions
+                    .iter()
+                    .find(|v| v.aliases.contains(alias))
+                    .map_or("VERSION", |v| v.name.as_str());
+                format!(
+                    "`mike delete --branch {branch} --push {alias}` then `mike alias --branch \
+{branch} --push --alias-type {} {version} {alias}`",
+                    kind.as_mike()
+                )
+            })
+            .collect();
+        out.push((
+            format!(
+                "the docs site's aliases are of two types ({}): keep the one `{LATEST}` has",
+                aliases
+                    .iter()
+                    .map(|(a, k)| format!("{a} is a {}", k.as_mike()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fixes.join("; "),
+        ));
+    }
+    out
 }
 
 /// Who holds an alias (or is named so), for the site's default redirect.
@@ -189,9 +559,10 @@ pub fn default_target(index_html: &str) -> Option<String> {
 }
 
 /// The version list after rolling `name` back to its state in `target`
-/// (`None`: the series did not exist then). Other versions stay as they
-/// are now. Refused when `latest-release` or the site default would point
-/// at nothing.
+/// (`None`: the series did not exist then, so it is deleted). The series
+/// keeps the aliases it holds now (`latest-release` stays where it is);
+/// other versions stay as they are. Refused when `latest-release` or the
+/// site default would point at nothing.
 pub fn after_rollback(
     current: &[DocsVersion],
     target: Option<&DocsVersion>,
@@ -201,18 +572,19 @@ pub fn after_rollback(
     let mut out: Vec<DocsVersion> = current.iter().filter(|v| v.name != name).cloned().collect();
     if let Some(t) = target {
         let mut restored = t.clone();
-        // An alias another version holds now stays with it.
-        restored
-            .aliases
-            .retain(|a| !out.iter().any(|v| v.aliases.contains(a)));
+        restored.aliases = current
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.aliases.clone())
+            .unwrap_or_default();
         out.push(restored);
     }
-    sort_newest_first(&mut out);
+    mike_order(&mut out);
     if resolves(current, LATEST) && !resolves(&out, LATEST) {
         return Err(BadInput(format!(
-            "rolling back {name} would leave `{LATEST}` pointing at nothing (it names {name} \
-now, and did not before): deploy the previous release's docs instead, e.g. \
-`cargo xtask docs-deploy vX.Y.Z`"
+            "rolling back {name} would delete it, and `{LATEST}` names it: deploy the \
+previous release's docs instead (`cargo xtask docs-deploy vX.Y.Z`), or roll back with --to \
+a docs commit where {name} existed"
         )));
     }
     if let Some(default) = default {
@@ -226,6 +598,96 @@ nothing: deploy a version for it first"
     Ok(out)
 }
 
+/// Files a project has and mike never writes at a site's top level.
+const PROJECT_FILES: &[&str] = &[
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "mkdocs.yml",
+    "Cargo.toml",
+];
+
+/// Why a branch whose top level lists `names` (directories end in `/`) is
+/// not a mike site, or `None`. An empty tree is an empty site.
+pub fn not_a_site(names: &[&str]) -> Option<String> {
+    if let Some(file) = PROJECT_FILES.iter().find(|f| names.contains(f)) {
+        return Some(format!("it holds {file}, which mike never writes"));
+    }
+    if !names.is_empty() && !names.contains(&VERSIONS_FILE) {
+        return Some(format!("it has no {VERSIONS_FILE}"));
+    }
+    None
+}
+
+/// The trailer a rollback commit records the deploy it undid in.
+pub const UNDID: &str = "Xtask-Rollback-Undid";
+
+/// One commit of the docs branch that changed a series' directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesCommit {
+    pub commit: String,
+    pub parent: Option<String>,
+    pub message: String,
+}
+
+/// The deploy a rollback commit undid, from its message's trailer.
+pub fn undid(message: &str) -> Option<&str> {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(UNDID)?.strip_prefix(':'))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+}
+
+/// What rolling a series back (without `--to`) does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RollbackPlan {
+    /// Undo the deploy `undo`: restore the state of its parent `to`
+    /// (`None`: the first commit of the branch, so the series goes away).
+    Restore { undo: String, to: Option<String> },
+    /// The last deploy was undone already, by `by`.
+    AlreadyUndone { deploy: String, by: String },
+}
+
+/// `history`: the commits that changed the series, newest first. The last
+/// deploy is the newest one that is not a rollback; a rollback of it
+/// already on the branch makes this a no-op, so rolling back twice never
+/// puts the undone deploy back.
+pub fn plan_rollback(name: &str, history: &[SeriesCommit]) -> Result<RollbackPlan, BadInput> {
+    let Some(at) = history.iter().position(|c| undid(&c.message).is_none()) else {
+        return Err(BadInput(format!(
+            "the docs branch has no deploy of {name} to roll back"
+        )));
+    };
+    let deploy = &history[at];
+    if let Some(by) = history[..at]
+        .iter()
+        .find(|c| undid(&c.message) == Some(deploy.commit.as_str()))
+    {
+        return Ok(RollbackPlan::AlreadyUndone {
+            deploy: deploy.commit.clone(),
+            by: by.commit.clone(),
+        });
+    }
+    Ok(RollbackPlan::Restore {
+        undo: deploy.commit.clone(),
+        to: deploy.parent.clone(),
+    })
+}
+
+/// The message of a rollback commit, with the trailer `plan_rollback` reads.
+pub fn rollback_message(name: &str, undo: &str, to: Option<&str>) -> String {
+    let short = |c: &str| c[..c.len().min(10)].to_string();
+    let what = match to {
+        Some(t) => format!("Roll back docs {name} to {}", short(t)),
+        None => format!("Delete docs {name} (roll back its only deploy)"),
+    };
+    format!(
+        "{what}\n\n{UNDID}: {undo}\nXtask-Rollback-To: {}\n",
+        to.unwrap_or("none")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,8 +696,30 @@ mod tests {
         DocsVersion::plain(name, aliases)
     }
 
+    fn unreleased(name: &str, aliases: &[&str]) -> DocsVersion {
+        let mut out = v(name, aliases);
+        out.properties = Some(serde_json::json!({ UNRELEASED: true }));
+        out
+    }
+
     fn s(x: &str) -> Series {
         Series::parse(x).expect("series")
+    }
+
+    fn input<'a>(series: &str, released: &'a [Series]) -> DeployInput<'a> {
+        DeployInput {
+            series: s(series),
+            released: released.contains(&s(series)),
+            released_series: released,
+            empty_spelling: SeriesSpelling::Bare,
+            default: Some(LATEST),
+        }
+    }
+
+    fn names(list: &[DocsVersion]) -> Vec<String> {
+        list.iter()
+            .map(|v| format!("{}{:?}", v.name, v.aliases))
+            .collect()
     }
 
     #[test]
@@ -246,6 +730,8 @@ mod tests {
         assert_eq!(render(&parsed), mike);
         assert_eq!(render(&[]), "[]");
         assert!(parse("{}").is_err() && parse("[{}]").is_err() && parse("nope").is_err());
+        let marked = parse(&render(&[unreleased("2.0", &[])])).expect("parses");
+        assert!(marked[0].marked_unreleased());
     }
 
     #[test]
@@ -259,52 +745,244 @@ mod tests {
     }
 
     #[test]
-    fn latest_release_moves_only_to_the_newest_series() {
-        let table: &[(&[DocsVersion], &str, &str, bool)] = &[
-            (&[], "0.7", "0.7", true),
-            (&[v("0.7", &[LATEST])], "0.7", "0.7", true),
-            (&[v("0.7", &[LATEST])], "1.0", "1.0", true),
-            (&[v("1.0", &[LATEST]), v("0.7", &[])], "0.7", "0.7", false),
-            (&[v("1.0", &[LATEST]), v("0.7", &[])], "0.8", "0.8", false),
-            (&[v("1.0", &[LATEST]), v("0.7", &[])], "1.1", "1.1", true),
-            (&[v("0.10", &[LATEST]), v("0.9", &[])], "0.9", "0.9", false),
-            (
-                &[v("v1.0", &[LATEST]), v("v0.7", &[])],
-                "0.7",
-                "v0.7",
-                false,
-            ),
-            (&[v("v1.0", &[LATEST]), v("v0.7", &[])], "1.0", "v1.0", true),
+    fn a_new_series_follows_the_site_spelling() {
+        use SeriesSpelling::{Bare, VPrefixed};
+        let table: &[(&[DocsVersion], SeriesSpelling, &str)] = &[
+            (&[], Bare, "0.8"),
+            (&[], VPrefixed, "v0.8"),
+            (&[v("v1.0", &[LATEST]), v("v0.6", &[])], Bare, "v0.8"),
+            (&[v("1.0", &[LATEST]), v("0.6", &[])], VPrefixed, "0.8"),
+            // Mixed: the spelling of the version holding latest-release.
+            (&[v("1.0", &[]), v("v0.9", &[LATEST])], Bare, "v0.8"),
+            (&[v("1.0", &[]), v("v0.6", &[])], VPrefixed, "1.0"),
+            // Names that are not series do not count.
+            (&[v("dev", &[])], VPrefixed, "v0.8"),
         ];
-        for (versions, series, name, latest) in table {
-            let plan = plan_deploy(versions, s(series)).expect("plan");
-            assert_eq!(
-                plan,
-                DeployPlan {
-                    name: name.to_string(),
-                    latest: *latest
-                },
-                "{series} on {versions:?}"
-            );
+        for (versions, empty, name) in table {
+            let want = if name.ends_with("1.0") { "1.0" } else { "0.8" };
+            let released = [s(want)];
+            let mut inp = input(want, &released);
+            inp.empty_spelling = *empty;
+            let plan = plan_deploy(versions, &inp).expect("plan");
+            assert_eq!(&plan.name, name, "{versions:?} {empty:?}");
+        }
+        assert_eq!(site_spelling(&[]), SiteSpelling::Empty);
+        assert_eq!(
+            site_spelling(&[v("v1.0", &[]), v("dev", &[])]),
+            SiteSpelling::Uniform(VPrefixed)
+        );
+    }
+
+    #[test]
+    fn latest_release_ends_on_the_newest_released_series() {
+        let rel = [s("0.7"), s("0.8"), s("1.0"), s("1.1"), s("0.9"), s("0.10")];
+        // (site, series, after, latest on the deploy, repair)
+        type Case<'a> = (
+            &'a [DocsVersion],
+            &'a str,
+            &'a [&'a str],
+            bool,
+            Option<&'a str>,
+        );
+        let table: &[Case] = &[
+            (&[], "0.7", &["0.7[\"latest-release\"]"], true, None),
+            (
+                &[v("0.7", &[LATEST])],
+                "1.0",
+                &["1.0[\"latest-release\"]", "0.7[]"],
+                true,
+                None,
+            ),
+            (
+                &[v("1.0", &[LATEST]), v("0.7", &[])],
+                "0.7",
+                &["1.0[\"latest-release\"]", "0.7[]"],
+                false,
+                None,
+            ),
+            (
+                &[v("1.0", &[LATEST]), v("0.7", &[])],
+                "0.8",
+                &["1.0[\"latest-release\"]", "0.8[]", "0.7[]"],
+                false,
+                None,
+            ),
+            (
+                &[v("0.10", &[LATEST]), v("0.9", &[])],
+                "0.9",
+                &["0.10[\"latest-release\"]", "0.9[]"],
+                false,
+                None,
+            ),
+            // A raw mike command left latest-release on an older series.
+            (
+                &[v("1.0", &[]), v("0.7", &[LATEST])],
+                "0.7",
+                &["1.0[\"latest-release\"]", "0.7[]"],
+                false,
+                Some("1.0"),
+            ),
+            (
+                &[v("1.0", &[]), v("0.7", &[LATEST])],
+                "1.0",
+                &["1.0[\"latest-release\"]", "0.7[]"],
+                true,
+                None,
+            ),
+            (
+                &[v("v1.0", &[]), v("v0.7", &[])],
+                "0.8",
+                &["v1.0[\"latest-release\"]", "v0.8[]", "v0.7[]"],
+                false,
+                Some("v1.0"),
+            ),
+            // An unreleased series on the site does not hold it.
+            (
+                &[unreleased("2.0", &[]), v("1.0", &[LATEST])],
+                "1.1",
+                &["2.0[]", "1.1[\"latest-release\"]", "1.0[]"],
+                true,
+                None,
+            ),
+        ];
+        for (site, series, after, latest, repair) in table {
+            let plan = plan_deploy(site, &input(series, &rel)).expect("plan");
+            assert_eq!(names(&plan.after), *after, "{series} on {site:?}");
+            assert_eq!(plan.latest, *latest, "{series} on {site:?}");
+            assert_eq!(plan.repair.as_deref(), *repair, "{series} on {site:?}");
+            assert!(!plan.set_default);
         }
     }
 
     #[test]
-    fn after_deploy_keeps_one_latest_alias_newest_first() {
-        let before = [v("0.7", &[LATEST])];
-        let plan = plan_deploy(&before, s("1.0")).expect("plan");
-        assert_eq!(
-            after_deploy(&before, &plan),
-            vec![v("1.0", &[LATEST]), v("0.7", &[])]
+    fn an_unreleased_deploy_is_marked_and_takes_nothing() {
+        let rel = [s("1.0")];
+        let site = [v("1.0", &[LATEST])];
+        let plan = plan_deploy(&site, &input("99.0", &rel)).expect("plan");
+        assert_eq!(plan.mark, Mark::Set);
+        assert!(!plan.latest && plan.repair.is_none());
+        assert_eq!(names(&plan.after), ["99.0[]", "1.0[\"latest-release\"]"]);
+        assert!(plan.after[0].marked_unreleased());
+        assert!(
+            plan.latest_note().contains("stays on 1.0"),
+            "{}",
+            plan.latest_note()
         );
-        let before = [v("1.0", &[LATEST]), v("0.7", &[])];
-        let plan = plan_deploy(&before, s("0.7")).expect("plan");
-        assert_eq!(after_deploy(&before, &plan), before.to_vec());
-        let plan = plan_deploy(&before, s("0.8")).expect("plan");
-        assert_eq!(
-            after_deploy(&before, &plan),
-            vec![v("1.0", &[LATEST]), v("0.8", &[]), v("0.7", &[])]
+        // Once released, the mark goes and latest-release moves.
+        let rel = [s("1.0"), s("99.0")];
+        let plan = plan_deploy(&plan.after, &input("99.0", &rel)).expect("plan");
+        assert_eq!(plan.mark, Mark::Clear);
+        assert!(plan.latest);
+        assert!(!plan.after[0].marked_unreleased());
+        // An empty site: nothing holds latest-release, no default is set.
+        let mut inp = input("0.1", &[]);
+        inp.default = None;
+        let plan = plan_deploy(&[], &inp).expect("plan");
+        assert!(!plan.latest && !plan.set_default);
+        assert!(
+            plan.latest_note().contains("not set"),
+            "{}",
+            plan.latest_note()
         );
+    }
+
+    #[test]
+    fn the_default_is_set_once_latest_release_exists() {
+        let rel = [s("0.7")];
+        let mut inp = input("0.7", &rel);
+        inp.default = None;
+        assert!(plan_deploy(&[], &inp).expect("plan").set_default);
+        inp.default = Some("0.7");
+        assert!(plan_deploy(&[], &inp).expect("plan").set_default);
+        inp.default = Some(LATEST);
+        assert!(!plan_deploy(&[], &inp).expect("plan").set_default);
+    }
+
+    #[test]
+    fn mike_orders_v_prefixed_names_below_bare_ones() {
+        // What mike 2.2 writes for these names (verspec LooseVersion).
+        let mut list: Vec<DocsVersion> = ["v0.6", "0.8", "dev", "v1.0", "v0.10", "1.1", "v0.9"]
+            .iter()
+            .map(|n| v(n, &[]))
+            .collect();
+        mike_order(&mut list);
+        let order: Vec<&str> = list.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            order,
+            ["dev", "1.1", "0.8", "v1.0", "v0.10", "v0.9", "v0.6"]
+        );
+    }
+
+    #[test]
+    fn site_problems_name_spelling_order_and_alias_type() {
+        let sym = |a: &str| (a.to_string(), AliasKind::Symlink);
+        let good = [v("v1.0", &[LATEST]), v("v0.6", &[])];
+        assert!(site_problems(&good, &[sym(LATEST)], "docs").is_empty());
+        let mixed = [
+            v("1.1", &[]),
+            v("0.8", &[]),
+            v("v1.0", &[LATEST]),
+            v("v0.6", &[]),
+        ];
+        let found = site_problems(&mixed, &[sym(LATEST)], "docs");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].0.contains("two ways"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("mike delete --branch docs --push 1.1 0.8")
+                && found[0].1.contains("docs-deploy"),
+            "{found:?}"
+        );
+        let unordered = [v("0.6", &[]), v("1.0", &[LATEST])];
+        let found = site_problems(&unordered, &[], "docs");
+        assert!(found[0].0.contains("newest first"), "{found:?}");
+        let kinds = [sym(LATEST), ("stable".to_string(), AliasKind::Redirect)];
+        let site = [v("1.0", &[LATEST, "stable"])];
+        let found = site_problems(&site, &kinds, "gh-pages");
+        assert!(found[0].0.contains("stable is a redirect"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("mike alias --branch gh-pages --push --alias-type symlink 1.0 stable"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn alias_kinds_are_read_from_the_tree() {
+        let redirect = "<noscript>\n<meta http-equiv=\"refresh\" content=\"1; url=../1.0/\" />";
+        assert_eq!(AliasKind::from_tree("1.0", None), AliasKind::Symlink);
+        assert_eq!(
+            AliasKind::from_tree("tree docs:latest-release\n\nindex.html\n", Some(redirect)),
+            AliasKind::Redirect
+        );
+        assert_eq!(
+            AliasKind::from_tree("tree x\n", Some("<html>full page</html>")),
+            AliasKind::Copy
+        );
+        let kinds = [
+            ("stable".to_string(), AliasKind::Redirect),
+            (LATEST.to_string(), AliasKind::Symlink),
+        ];
+        assert_eq!(site_alias_kind(&kinds, AliasKind::Copy), AliasKind::Symlink);
+        assert_eq!(
+            site_alias_kind(&kinds[..1], AliasKind::Copy),
+            AliasKind::Redirect
+        );
+        assert_eq!(site_alias_kind(&[], AliasKind::Copy), AliasKind::Copy);
+    }
+
+    #[test]
+    fn a_branch_holding_a_project_is_not_a_site() {
+        assert_eq!(not_a_site(&[]), None);
+        assert_eq!(
+            not_a_site(&["versions.json", "1.0/", "index.html", "CNAME"]),
+            None
+        );
+        assert!(not_a_site(&["pyproject.toml", "versions.json"])
+            .is_some_and(|w| w.contains("pyproject.toml")));
+        assert!(not_a_site(&["README.md", "src/"]).is_some_and(|w| w.contains("no versions.json")));
     }
 
     #[test]
@@ -315,7 +993,7 @@ mod tests {
     }
 
     #[test]
-    fn rollback_restores_one_entry_and_guards_the_aliases() {
+    fn rollback_restores_one_entry_and_keeps_the_aliases() {
         let now = [v("1.0", &[LATEST]), v("0.7", &[])];
         // 0.7 had a title before its last deploy: only its entry changes.
         let mut old = v("0.7", &[]);
@@ -325,15 +1003,64 @@ mod tests {
         // The first deploy of 0.7 rolled back: 0.7 goes away.
         let after = after_rollback(&now, None, "0.7", Some(LATEST)).expect("ok");
         assert_eq!(after, vec![v("1.0", &[LATEST])]);
-        // 1.0 holds latest-release now and did not exist before: refused.
+        // 1.0 holds latest-release and would be deleted: refused.
         let err = after_rollback(&now, None, "1.0", Some(LATEST)).expect_err("refused");
-        assert!(err.0.contains("pointing at nothing"), "{err}");
+        assert!(err.0.contains("`latest-release` names it"), "{err}");
+        // 1.0 before it held latest-release: it keeps the alias it holds now.
+        let after = after_rollback(&now, Some(&v("1.0", &[])), "1.0", Some(LATEST)).expect("ok");
+        assert_eq!(after, now.to_vec());
         // A default that names a version directly is guarded too.
         let err = after_rollback(&now, None, "0.7", Some("0.7")).expect_err("refused");
         assert!(err.0.contains("site's default `0.7`"), "{err}");
         // An alias another version holds now is not taken back.
-        let old_latest = v("0.7", &[LATEST]);
-        let after = after_rollback(&now, Some(&old_latest), "0.7", Some(LATEST)).expect("ok");
+        let after =
+            after_rollback(&now, Some(&v("0.7", &[LATEST])), "0.7", Some(LATEST)).expect("ok");
         assert_eq!(after, now.to_vec());
+    }
+
+    #[test]
+    fn rolling_back_twice_never_redoes_the_undone_deploy() {
+        let c = |commit: &str, parent: Option<&str>, message: &str| SeriesCommit {
+            commit: commit.into(),
+            parent: parent.map(str::to_string),
+            message: message.into(),
+        };
+        let d1 = c("d1", None, "Deployed a to 0.7");
+        let d2 = c("d2", Some("x"), "Deployed b to 0.7");
+        assert_eq!(
+            plan_rollback("0.7", &[d2.clone(), d1.clone()]),
+            Ok(RollbackPlan::Restore {
+                undo: "d2".into(),
+                to: Some("x".into())
+            })
+        );
+        let r = c("r1", Some("d2"), &rollback_message("0.7", "d2", Some("x")));
+        assert_eq!(undid(&r.message), Some("d2"));
+        assert_eq!(
+            plan_rollback("0.7", &[r.clone(), d2.clone(), d1.clone()]),
+            Ok(RollbackPlan::AlreadyUndone {
+                deploy: "d2".into(),
+                by: "r1".into()
+            })
+        );
+        // A new deploy after the rollback is undone normally.
+        let d3 = c("d3", Some("r1"), "Deployed c to 0.7");
+        assert_eq!(
+            plan_rollback("0.7", &[d3, r, d2, d1.clone()]),
+            Ok(RollbackPlan::Restore {
+                undo: "d3".into(),
+                to: Some("r1".into())
+            })
+        );
+        // The only deploy, the branch's first commit: a deletion.
+        assert_eq!(
+            plan_rollback("0.7", &[d1]),
+            Ok(RollbackPlan::Restore {
+                undo: "d1".into(),
+                to: None
+            })
+        );
+        assert!(plan_rollback("0.7", &[]).is_err());
+        assert_eq!(undid("Deployed x\n\nSigned-off-by: a"), None);
     }
 }

@@ -111,19 +111,30 @@ maps to exactly one merged pull request.",
         args: "SERIES",
         summary: "build the docs with mike and push them to the docs branch as one series",
         about: "SERIES is 0.7, v0.7 or 0.7.3 (series 0.7 built from the working tree, which \
-must be clean and on the release branch unless --from-tree), or a tag v0.7.3 (that tag's \
-tree, built in a temporary worktree). Fetches the remote docs branch first. An existing \
-spelling of the series (v0.7 or 0.7) is reused, never doubled. `latest-release` moves \
-only when SERIES is the newest series; an older series is updated in place. The site \
-default is set to `latest-release` when it is not already. Aliases are redirect pages \
-(`--alias-type redirect`). A push that loses a race is redeployed on top, a bounded \
-number of times; nothing is forced.",
+must be clean and on the release branch unless --from-tree), or a tag v0.7.3 (built from \
+that release's release commit: the first commit from the tag on along the remote release \
+branch where CHANGELOG.md has `## v0.7.3` and pyproject.toml version 0.7.3, in a temporary \
+worktree). Only a released series is deployed (a release tag in it, here or on the remote, \
+or pyproject.toml's version in it) unless --unreleased. Reads the remote docs branch first \
+and plans from it; the site's conventions win: an existing spelling of the series is \
+reused, a new series is spelled as the site spells its series (an empty site: \
+`docs-spelling` in [tool.xtask], bare by default), aliases keep the type they have on the \
+branch (an empty site: `docs-alias-type`, redirect by default). `latest-release` ends on \
+the newest released series, repaired when found elsewhere; the site default is \
+`latest-release`. The result is pushed once (a push that loses a race is planned and \
+deployed again on top, a bounded number of times; nothing is forced) and the remote is \
+checked to hold exactly that commit.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {
                 name: "from-tree",
                 value: None,
                 help: "deploy the working tree even when HEAD is not the release branch",
+            },
+            FlagSpec {
+                name: "unreleased",
+                value: None,
+                help: "deploy a series that has no release yet, without `latest-release` or the site default",
             },
             DRY_RUN,
             REMOTE,
@@ -144,17 +155,19 @@ with each version's aliases, and the version the site root redirects to.",
         name: "docs-rollback",
         args: "SERIES",
         summary: "restore one docs series to its state before its last deploy, as a new commit",
-        about: "Restores the series' directory, its versions.json entry and the aliases it \
-holds to their state before its last deploy (or at --to REV), as a new commit on the \
-docs branch pushed normally: no history rewrite, no force-push. Other series are left as \
-they are now. Refused when it would leave `latest-release` or the site default pointing \
-at nothing.",
+        about: "Undoes the series' last deploy: restores its directory and versions.json \
+entry to their state before that deploy (a series deployed once is deleted, and the plan \
+says so), or to --to REV, a commit of the docs branch's own history where the series \
+existed. A new commit on the docs branch, pushed normally: no history rewrite, no \
+force-push. The commit records the deploy it undid, so rolling back again is a no-op that \
+says so (pass --to for an earlier state). Other series and the aliases stay as they are. \
+Refused when it would leave `latest-release` or the site default pointing at nothing.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {
                 name: "to",
                 value: Some("REV"),
-                help: "restore to this docs-branch commit instead",
+                help: "restore the state at this commit of the docs branch instead",
             },
             DRY_RUN,
             REMOTE,

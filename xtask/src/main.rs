@@ -17,6 +17,7 @@ mod pr_rules;
 mod pyproject;
 mod rehearse;
 mod release;
+mod release_commit;
 mod release_rollback;
 mod secrets;
 mod settings;
@@ -115,11 +116,13 @@ fn run(args: flags::Parsed) -> Result<()> {
                 target: args.positionals[0].clone(),
                 dry_run: args.switch("dry-run"),
                 from_tree: args.switch("from-tree"),
+                unreleased: args.switch("unreleased"),
                 branches: b.clone(),
                 alias_type: settings.alias_type,
+                spelling: settings.docs_spelling,
             },
         ),
-        "docs-list" => docs::list(&sh, &b),
+        "docs-list" => docs::list(&sh, &root, &b),
         "release-rollback" => release_rollback::run(
             &sh,
             &root,

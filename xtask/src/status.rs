@@ -36,6 +36,8 @@ pub struct Facts {
     pub index_error: Option<String>,
     pub docs: Vec<versions::DocsVersion>,
     pub docs_default: Option<String>,
+    /// The docs site's breaks of its own conventions, with their fixes.
+    pub docs_site: Vec<(String, String)>,
     pub unpushed: usize,
 }
 
@@ -127,6 +129,9 @@ pub fn findings(f: &Facts) -> Vec<Finding> {
                 format!("cargo xtask docs-deploy {newest}"),
             );
         }
+    }
+    for (problem, fix) in &f.docs_site {
+        add(problem.clone(), fix.clone());
     }
     if f.unpushed > 0 {
         add(
@@ -260,6 +265,7 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Result<Facts> {
         Err(e) => facts.index_error = Some(format!("{e:#}")),
     }
     let state = docs::read_docs(&git, b, true)?;
+    facts.docs_site = versions::site_problems(&state.versions, &state.aliases, &b.docs);
     facts.docs = state.versions;
     facts.docs_default = state.default;
     let range = format!("{}/{}..{}", b.remote, b.root, b.root);
@@ -293,6 +299,7 @@ mod tests {
             index_error: None,
             docs: vec![v("0.7", &[LATEST]), v("0.6", &[])],
             docs_default: Some(LATEST.into()),
+            docs_site: Vec::new(),
             unpushed: 0,
         }
     }
