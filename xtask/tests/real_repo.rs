@@ -520,7 +520,8 @@ fn changelog_add_follows_the_files_own_style() {
         "{TITLE}\n\n## Recent Changes\n\n### Fixes\n{}\n{}\n\n### Features\n{}\n\n### Documentation\n{}\n\n## v1.0.1\n",
         entry(61, "🔧 Fix date cells"),
         entry(60, "🔧 Fix merged cells"),
-        entry(62, "✨ Add parser ([#63](x)"),
+        // The title is inert Markdown: its link syntax is escaped.
+        entry(62, "✨ Add parser \\(\\[#63\\]\\(x\\)"),
         entry(63, "📝 Document the reader"),
     );
     assert!(after.starts_with(&expected_recent), "{after}");
