@@ -294,7 +294,7 @@ Release on the repository's Releases page, then run this again",
                         api.repository
                     ),
                     Some(_) => Ok(format!("deleted release {id}")),
-                    None => bail!(not_visible(&api.repository)),
+                    None => bail!("{}", not_visible(&api.repository)),
                 }
             })?;
         }
@@ -380,12 +380,12 @@ fn remote_release_tags(sh: &Shell, remote: &str) -> Result<Vec<Tag>> {
         .collect())
 }
 
-fn not_visible(repository: &str) -> BadInput {
-    BadInput(format!(
+fn not_visible(repository: &str) -> String {
+    format!(
         "the GitHub API answers 404 for the releases of {repository}: the repository is not \
 visible with this token (or the name is wrong). Nothing was changed; give GITHUB_TOKEN access to \
 {repository} (contents: write) or correct GITHUB_REPOSITORY"
-    ))
+    )
 }
 
 /// The GitHub Release of the tag. A 404 from the lookup proves nothing:
@@ -410,7 +410,7 @@ owner/name (the URL of `{remote}`, {}, is not a GitHub URL)",
         Some(release) => Some(release),
         None => {
             let Some(list) = api.releases()? else {
-                bail!(not_visible(&api.repository));
+                bail!("{}", not_visible(&api.repository));
             };
             list.into_iter()
                 .find(|r| r["tag_name"].as_str() == Some(&tag.to_string()))

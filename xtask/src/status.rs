@@ -234,10 +234,10 @@ pub fn assess(f: &Facts) -> Assessment {
                     if above && Some(v) == newest_live {
                         add(
                             format!(
-                                "{v} is on the index above the newest tag ({}) and has no tag {tag}: a rollback whose yank is pending, or a release whose tag was lost",
+                                "{v} is on the index above the newest tag ({}) and has no tag {tag}: a rollback whose yank is pending, or a release whose tag was lost; the fix shows where to yank it and waits until the index shows it yanked",
                                 newest_tag.as_ref().map_or("none".into(), Tag::to_string)
                             ),
-                            format!("cargo xtask release-rollback {tag} --yes --wait{} (it shows where to yank {v} and waits until the index shows it yanked)", flags(false, false)),
+                            format!("cargo xtask release-rollback {tag} --yes --wait{}", flags(false, false)),
                         );
                     } else {
                         add(
