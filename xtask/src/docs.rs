@@ -468,7 +468,7 @@ pub fn rollback(sh: &Shell, root: &Utf8Path, opts: RollbackOptions) -> Result<()
     cmd!(sh, "git commit --quiet -m {message}").run()?;
     let (remote, docs) = (&b.remote, &b.docs);
     let refspec = format!("HEAD:refs/heads/{docs}");
-    cmd!(sh, "git push --quiet {remote} {refspec}").run().with_context(|| {
+    cmd!(sh, "git push --quiet --end-of-options {remote} {refspec}").run().with_context(|| {
         format!("pushing the rollback to {remote}/{docs} (refused: it moved meanwhile; run the rollback again)")
     })?;
     println!("rolled back {name}: {message}");
