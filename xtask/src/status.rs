@@ -168,13 +168,16 @@ pub fn assess(f: &Facts) -> Assessment {
         Some(remote_tags) => remote_tags.iter().map(|t| t.tag.clone()).collect(),
         None => f.local_tags.iter().map(|t| t.tag.clone()).collect(),
     };
-    let stands = |t: &Tag| standing.contains(t);
+    let standing_set: BTreeSet<&Tag> = standing.iter().collect();
+    let stands = |t: &Tag| standing_set.contains(t);
     let newest_tag = standing.iter().max().cloned();
-    let on_index = |v: &semver::Version| {
-        f.index
-            .as_ref()
-            .and_then(|l| l.iter().find(|x| x.version == *v))
-    };
+    let by_version: BTreeMap<&semver::Version, &Listed> = f
+        .index
+        .iter()
+        .flatten()
+        .map(|l| (&l.version, l))
+        .collect();
+    let on_index = |v: &semver::Version| by_version.get(v).copied();
 
     // This clone against the remote.
     if let Some(remote_tags) = &f.remote_tags {
