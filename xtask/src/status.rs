@@ -171,12 +171,8 @@ pub fn assess(f: &Facts) -> Assessment {
     let standing_set: BTreeSet<&Tag> = standing.iter().collect();
     let stands = |t: &Tag| standing_set.contains(t);
     let newest_tag = standing.iter().max().cloned();
-    let by_version: BTreeMap<&semver::Version, &Listed> = f
-        .index
-        .iter()
-        .flatten()
-        .map(|l| (&l.version, l))
-        .collect();
+    let by_version: BTreeMap<&semver::Version, &Listed> =
+        f.index.iter().flatten().map(|l| (&l.version, l)).collect();
     let on_index = |v: &semver::Version| by_version.get(v).copied();
 
     // This clone against the remote.
