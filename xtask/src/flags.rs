@@ -260,12 +260,16 @@ warning that the GitHub Release was not checked (also XTASK_REQUIRE_RELEASE_EVEN
         name: "release-rollback",
         args: "vX.Y.Z",
         summary: "roll a bad release back: GitHub Release, tag, index yank, next tag",
-        about: "Shows the plan, asks for confirmation (--yes skips it), then deletes the \
-GitHub Release of the tag (GITHUB_TOKEN), and with --delete-tag the tag here and on the \
+        about: "Rolls back the newest release only (an older or never-released version is \
+refused, with what to do instead). Says which case applies: a version the index never \
+received may be tagged again; one the index lists is spent, and the next release is the \
+next patch. Shows the plan with every call and ref deletion, asks for confirmation (--yes \
+skips it), then deletes the GitHub Release of the tag (GITHUB_TOKEN; a 404 counts as gone \
+only when the release list proves it), and with --delete-tag the tag here and on the \
 remote. The package index has no API to yank a release: the command prints the release's \
-management page to yank it by hand and, with --wait, polls the index until it lists the \
-version as yanked (XTASK_YANK_TIMEOUT seconds, default 900). Ends with the tag of the \
-corrected release.",
+management page to yank it by hand and, with --wait, polls the index until every file of \
+the version carries the yank flag; 404s, 5xx and timeouts are looked at again until \
+XTASK_YANK_TIMEOUT (`900`, `5s`, `2m`, `1h`; default 900 s) runs out, then reported.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {
@@ -291,11 +295,15 @@ corrected release.",
         name: "status",
         args: "",
         summary: "report whether tags, pyproject, changelog, index and docs agree",
-        about: "Fetches the release branch, tags and docs branch, reads the package index, \
-and prints the newest tag, pyproject.toml's version, the `## Recent Changes` entries, \
-the newest complete version on the index, the docs versions, aliases and default, and \
-unpushed commits; then every inconsistency with the command that fixes it. Exit 0 when \
-consistent, 1 otherwise.",
+        about: "Reads the remote's tags and branches (no local tag is changed), fetches the \
+release and docs branches, reads the package index, and prints the newest tag, \
+pyproject.toml's version, the `## Recent Changes` entries, the newest version on the \
+index, the release state after a rollback (spent, next patch), the docs versions, aliases \
+and default, and unpushed commits. Then every inconsistency, reasoned from the index \
+outward (untagged or yanked versions, tags this clone holds differently or that the \
+remote deleted, changelog sections, docs for every released series), with the fix that \
+moves the state forward. An unreachable remote or index is reported as a finding with \
+its reason; --json always prints the report. Exit 0 when consistent, 1 otherwise.",
         positionals: (0, 0),
         flags: &[
             FlagSpec {

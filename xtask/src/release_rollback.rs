@@ -1,8 +1,11 @@
 //! `cargo xtask release-rollback vX.Y.Z`: the guide's release rollback,
-//! step by step. Delete the GitHub Release; with `--delete-tag`, the tag
-//! (here and on the remote); check the index, where yanking is a manual
-//! step (the upload API has none), and with `--wait` poll until it shows
-//! the version yanked; finally name the corrected release's tag.
+//! step by step. Only the newest release can be rolled back. Delete the
+//! GitHub Release; with `--delete-tag`, the tag (here and on the remote);
+//! check the index, where yanking is a manual step (the upload API has
+//! none), and with `--wait` poll until the index shows the version yanked.
+//! It says which case applies: a version the index never received may be
+//! tagged again; one the index lists is spent, the next release is the
+//! next patch.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -13,7 +16,8 @@ use xshell::{cmd, Shell};
 
 use crate::git::Git;
 use crate::github;
-use crate::index::{self, IndexConfig};
+use crate::index::{self, IndexConfig, IndexFile};
+use crate::input::clip;
 use crate::pyproject;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
@@ -28,60 +32,244 @@ pub struct Options {
     pub remote: String,
 }
 
+/// Default bound of `--wait`, in seconds.
+const YANK_TIMEOUT: u64 = 900;
+const POLL: Duration = Duration::from_secs(2);
+
+/// Which rollback this is, decided before anything changes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Case {
+    /// No file of the version is on the index: the tag may be reused.
+    NeverIndexed,
+    /// The index lists the version (yanked or not): it is spent.
+    Indexed { next: Tag },
+}
+
+/// What the index says about one version: `(version, every file yanked)`.
+pub type Listed = (semver::Version, bool);
+
+/// Whether `tag` may be rolled back, and which case applies. Refused (bad
+/// input) when the version was never released (no tag, no GitHub Release,
+/// no file on the index), or when a newer release exists (a newer tag, or
+/// a newer version the index serves).
+pub fn scope(
+    tag: &Tag,
+    tags: &[Tag],
+    listed: &[Listed],
+    has_release: bool,
+    manage: &str,
+) -> Result<Case, BadInput> {
+    let version = tag.version_ref();
+    let on_index = listed.iter().any(|(v, _)| v == version);
+    if !on_index && !tags.contains(tag) && !has_release {
+        return Err(BadInput(format!(
+            "{tag} was never released: no tag {tag} here or on the remote, no GitHub Release, \
+no file of {} on the index; nothing to roll back (`cargo xtask status` lists what is released)",
+            tag.pep440()
+        )));
+    }
+    let newer_tag = tags.iter().filter(|t| *t > tag).max();
+    let newer_live = listed
+        .iter()
+        .filter(|(v, yanked)| v > version && !yanked)
+        .map(|(v, _)| v)
+        .max();
+    let newer = match (newer_tag, newer_live) {
+        (Some(t), Some(v)) if v > t.version_ref() => Some(format!("{v} on the index")),
+        (Some(t), _) => Some(format!("tag {t}")),
+        (None, Some(v)) => Some(format!("{v} on the index")),
+        (None, None) => None,
+    };
+    if let Some(newer) = newer {
+        return Err(BadInput(format!(
+            "{tag} is not the newest release ({newer} is newer): versions are linear, only the \
+newest release is rolled back. Instead: to stop new installs of {}, yank it by hand at {manage}; \
+to ship a fix, release the version after the newest (`cargo xtask status` names it), or roll \
+back the newer release first",
+            tag.pep440()
+        )));
+    }
+    if !on_index {
+        return Ok(Case::NeverIndexed);
+    }
+    let highest = listed
+        .iter()
+        .map(|(v, _)| v)
+        .chain(tags.iter().map(Tag::version_ref))
+        .max()
+        .unwrap_or(version);
+    let spent = Tag::parse(&format!("v{highest}")).unwrap_or_else(|_| tag.clone());
+    Ok(Case::Indexed {
+        next: spent.next_patch(),
+    })
+}
+
+/// `XTASK_YANK_TIMEOUT`: whole seconds (`900`), or with a unit (`5s`,
+/// `2m`, `1h`); anything else is refused rather than guessed.
+pub fn parse_timeout(text: &str) -> Result<Duration, BadInput> {
+    let bad = || {
+        BadInput(format!(
+            "XTASK_YANK_TIMEOUT is `{}`: expected whole seconds such as `900`, or a number with \
+a unit: `5s`, `2m`, `1h` (at most 24h)",
+            clip(text)
+        ))
+    };
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(bad()),
+    };
+    let seconds = n
+        .checked_mul(scale)
+        .filter(|s| *s <= 86_400)
+        .ok_or_else(bad)?;
+    Ok(Duration::from_secs(seconds))
+}
+
+/// What one look at the index showed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Every listed file of the version carries the yank flag (PEP 592).
+    Yanked,
+    /// Files of the version are listed, `live` of them not yanked.
+    Live { files: usize, live: usize },
+    /// The page lists no file of the version (or answered `status`).
+    Missing { status: u16 },
+    /// No usable answer: an HTTP error, a timeout, an unparsable page.
+    Failed(String),
+}
+
+impl Seen {
+    pub fn of(project: &str, version: &str, listed: &[IndexFile], status: u16) -> Seen {
+        let files = index::version_files(project, version, listed);
+        let live = files.iter().filter(|f| !f.yanked).count();
+        match (files.len(), live) {
+            (0, _) => Seen::Missing { status },
+            (_, 0) => Seen::Yanked,
+            (files, live) => Seen::Live { files, live },
+        }
+    }
+
+    fn describe(&self, version: &str) -> String {
+        match self {
+            Seen::Yanked => format!("{version} is yanked"),
+            Seen::Live { files, live } => {
+                format!("{live} of {files} file(s) of {version} not yanked")
+            }
+            Seen::Missing { status: 200 } => format!("the page lists no file of {version}"),
+            Seen::Missing { status } => format!("the project page answered {status}"),
+            Seen::Failed(why) => why.clone(),
+        }
+    }
+}
+
+/// The GitHub side, read before the plan.
+enum Github {
+    NoToken,
+    Absent {
+        api: github::Api,
+    },
+    Present {
+        api: github::Api,
+        id: u64,
+        name: String,
+    },
+}
+
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     let tag = &opts.tag;
     let remote = &opts.remote;
     let git = Git::new(sh);
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
     let version = tag.pep440();
-
-    // Read everything first, then show the plan.
-    let origin = cmd!(sh, "git remote get-url {remote}")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .ok();
-    let api = github::Api::from_env(sh, origin.as_deref());
-    let release = match &api {
-        Some(api) => api.release_for_tag(tag)?,
-        None => None,
+    // Settings first: a bad one refuses before any call.
+    let timeout = match sh.var("XTASK_YANK_TIMEOUT").ok().filter(|_| opts.wait) {
+        Some(text) => parse_timeout(text.trim())?,
+        None => Duration::from_secs(YANK_TIMEOUT),
     };
+
+    // Read everything, decide, then show the plan.
     let tag_ref = Git::tag_ref(tag);
-    let local_tag = git.commit_of(&tag_ref)?.is_some();
-    let remote_tag = !cmd!(sh, "git ls-remote --tags {remote} {tag_ref}")
-        .quiet()
-        .read()
-        .with_context(|| format!("asking {remote} for {tag}"))?
-        .trim()
-        .is_empty();
+    let local_tags = git.release_tags()?;
+    let remote_tags = remote_release_tags(sh, remote)?;
+    let local_tag = local_tags.contains(tag);
+    let remote_tag = remote_tags.contains(tag);
     let config = IndexConfig::from_env(sh, root)?;
-    let listed = index::fetch(&config.simple_base, &project)?;
-    let files = index::version_files(&project, &version, &listed);
+    let listing = index::fetch(&config.simple_base, &project).context(
+        "reading the package index: the rollback needs to know whether the version reached it",
+    )?;
     let manage = index::manage_url(&config.upload_url, &project, &version);
+    let github = github_state(sh, remote, tag)?;
+    let mut tags = local_tags;
+    tags.extend(remote_tags);
+    tags.sort();
+    tags.dedup();
+    let case = scope(
+        tag,
+        &tags,
+        &listed_versions(&project, &listing),
+        matches!(github, Github::Present { .. }),
+        &manage,
+    )?;
 
     println!("release rollback of {tag}:");
-    match (&api, &release) {
-        (None, _) => println!("  1. GitHub Release: no GITHUB_TOKEN; delete it by hand on the repository's Releases page"),
-        (Some(api), Some(r)) => println!("  1. GitHub Release: delete `{}` (id {}) in {}", r["name"].as_str().unwrap_or("?"), r["id"], api.repository),
-        (Some(api), None) => println!("  1. GitHub Release: none for {tag} in {} (already deleted)", api.repository),
+    match &case {
+        Case::Indexed { next } => {
+            println!("  {version} is on the index: the next release is {next}")
+        }
+        Case::NeverIndexed => {
+            println!("  {version} never reached the index: the tag may be reused")
+        }
     }
+    match &github {
+        Github::NoToken => println!("  1. GitHub Release: not checked (no GITHUB_TOKEN): delete it by hand on the repository's Releases page first"),
+        Github::Present { api, id, name } => println!(
+            "  1. GitHub Release `{}` (id {id}) in {}: DELETE /repos/{}/releases/{id}",
+            clip(name),
+            api.repository,
+            api.repository
+        ),
+        Github::Absent { api } => println!(
+            "  1. GitHub Release: none for {tag} in {} (its release list proves it)",
+            api.repository
+        ),
+    }
+    let delete_remote = format!(":{tag_ref}");
     match (opts.delete_tag, local_tag || remote_tag) {
         (false, _) => println!("  2. tag: kept (pass --delete-tag to delete it)"),
         (true, false) => println!("  2. tag: {tag} exists neither here nor on {remote}"),
         (true, true) => {
-            println!(
-                "  2. tag: delete {tag} here{} and on {remote}{}",
-                if local_tag { "" } else { " (absent)" },
-                if remote_tag { "" } else { " (absent)" }
-            );
-            println!("     warning: a repository with immutable releases reserves a released tag name for good; cut the corrected release as the next patch, not under this tag");
+            println!("  2. tag:");
+            if local_tag {
+                println!("     git tag -d {tag}");
+            }
+            if remote_tag {
+                println!("     git push --quiet --end-of-options {remote} {delete_remote}");
+            }
+            if matches!(github, Github::Present { .. }) {
+                println!("     note: a repository with immutable releases reserves a released tag name for good");
+            }
         }
     }
-    let yanked = !files.is_empty() && files.iter().all(|f| f.yanked);
-    match (files.is_empty(), yanked) {
-        (true, _) => println!("  3. index: {project} {version} is not on the index"),
-        (false, true) => println!("  3. index: {project} {version} is already yanked"),
-        (false, false) => println!("  3. index: {project} {version} is live; yanking is manual: open {manage}, choose Yank and give the reason"),
+    let seen = Seen::of(&project, &version, &listing, 200);
+    match &seen {
+        Seen::Missing { .. } | Seen::Failed(_) => {
+            println!("  3. index: {project} {version} is not on the index")
+        }
+        Seen::Yanked => println!("  3. index: {project} {version} is already yanked"),
+        Seen::Live { .. } => println!(
+            "  3. index: {project} {version} is live; yanking is manual: open {manage}, choose Yank and give the reason{}",
+            if opts.wait { "; then wait until the index shows it yanked" } else { "" }
+        ),
     }
     if opts.dry_run {
         ui::would("apply the steps above");
@@ -93,39 +281,151 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
 
     let mut steps = Steps::new(github::Actions::from_env(sh));
     let result = (|| -> Result<()> {
-        if let (Some(api), Some(r)) = (&api, &release) {
-            let id = r["id"].as_u64().context("the GitHub Release has no id")?;
+        if let Github::Present { api, id, .. } = &github {
             steps.run("delete the GitHub Release", || {
-                api.delete_release(id)?;
-                Ok(format!("deleted release {id}"))
+                api.delete_release(*id)?;
+                // A 404 from the delete may mean "not visible with this
+                // token": only the release list proves it is gone.
+                match api.releases()? {
+                    Some(list) if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
+                        "GitHub still lists release {id} of {} after the DELETE: the token may \
+not be allowed to delete it (it needs contents: write); the tag was not touched. Delete the \
+Release on the repository's Releases page, then run this again",
+                        api.repository
+                    ),
+                    Some(_) => Ok(format!("deleted release {id}")),
+                    None => bail!("{}", not_visible(&api.repository)),
+                }
             })?;
         }
         if opts.delete_tag && (local_tag || remote_tag) {
             steps.run("delete the tag", || {
                 let name = tag.to_string();
                 if local_tag {
-                    cmd!(sh, "git tag -d {name}").quiet().run()?;
+                    cmd!(sh, "git tag -d {name}")
+                        .quiet()
+                        .ignore_stdout()
+                        .run()?;
                 }
                 if remote_tag {
-                    cmd!(sh, "git push --quiet {remote} --delete {tag_ref}")
-                        .run()
-                        .with_context(|| format!("deleting {tag} on {remote}"))?;
+                    cmd!(
+                        sh,
+                        "git push --quiet --end-of-options {remote} {delete_remote}"
+                    )
+                    .quiet()
+                    .run()
+                    .with_context(|| format!("deleting {tag} on {remote}"))?;
                 }
                 Ok(format!("{tag} deleted"))
             })?;
         }
-        if opts.wait && !files.is_empty() && !yanked {
-            steps.run("wait for the yank", || {
-                wait_for_yank(&config, &project, &version, &manage)
-            })?;
+        if opts.wait {
+            match seen {
+                Seen::Live { .. } => steps.run("wait for the yank", || {
+                    wait_for_yank(&config, &project, tag, &manage, timeout)
+                })?,
+                _ => println!(
+                    "    --wait: nothing to wait for ({})",
+                    seen.describe(&version)
+                ),
+            }
         }
         Ok(())
     })();
     steps.summary();
     result?;
-    let next = tag.next_patch();
-    println!("\nnext: fix on root, then cut the corrected release with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`");
+    match (&case, opts.delete_tag) {
+        (Case::Indexed { next }, _) => println!(
+            "\nnext: {version} is spent. Fix on root, then cut {next} with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`"
+        ),
+        (Case::NeverIndexed, true) => println!(
+            "\nnext: {version} never reached the index, so {tag} may be tagged again: fix on root, then `cargo xtask tag {tag}`"
+        ),
+        (Case::NeverIndexed, false) => println!(
+            "\nnext: {tag} still stands; to tag the fix as {tag}, run this again with --delete-tag, then `cargo xtask tag {tag}`"
+        ),
+    }
     Ok(())
+}
+
+/// Every version the index lists, with whether all its files are yanked.
+fn listed_versions(project: &str, listing: &[IndexFile]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for file in listing {
+        let Some((name, version)) = index::file_version(&file.filename) else {
+            continue;
+        };
+        let Ok(v) = semver::Version::parse(&version) else {
+            continue;
+        };
+        if name != index::normalize(project) || out.iter().any(|(x, _)| *x == v) {
+            continue;
+        }
+        let yanked = Seen::of(project, &version, listing, 200) == Seen::Yanked;
+        out.push((v, yanked));
+    }
+    out
+}
+
+/// The remote's release tags (a read, no fetch).
+fn remote_release_tags(sh: &Shell, remote: &str) -> Result<Vec<Tag>> {
+    let out = cmd!(sh, "git ls-remote --tags --refs --end-of-options {remote}")
+        .quiet()
+        .read()
+        .with_context(|| format!("listing the tags on {remote}"))?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once("refs/tags/"))
+        .filter_map(|(_, name)| Tag::from_git(name.trim()))
+        .collect())
+}
+
+fn not_visible(repository: &str) -> String {
+    format!(
+        "the GitHub API answers 404 for the releases of {repository}: the repository is not \
+visible with this token (or the name is wrong). Nothing was changed; give GITHUB_TOKEN access to \
+{repository} (contents: write) or correct GITHUB_REPOSITORY"
+    )
+}
+
+/// The GitHub Release of the tag. A 404 from the lookup proves nothing:
+/// the release list must answer and not hold the tag.
+fn github_state(sh: &Shell, remote: &str, tag: &Tag) -> Result<Github> {
+    if sh.var("GITHUB_TOKEN").map_or(true, |t| t.is_empty()) {
+        return Ok(Github::NoToken);
+    }
+    let origin = cmd!(sh, "git remote get-url --end-of-options {remote}")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok();
+    let Some(api) = github::Api::from_env(sh, origin.as_deref()) else {
+        bail!(BadInput(format!(
+            "GITHUB_TOKEN is set but the repository is unknown: set GITHUB_REPOSITORY to \
+owner/name (the URL of `{remote}`, {}, is not a GitHub URL)",
+            clip(origin.as_deref().unwrap_or("unreadable"))
+        )));
+    };
+    let found = match api.release_for_tag(tag)? {
+        Some(release) => Some(release),
+        None => {
+            let Some(list) = api.releases()? else {
+                bail!("{}", not_visible(&api.repository));
+            };
+            list.into_iter()
+                .find(|r| r["tag_name"].as_str() == Some(&tag.to_string()))
+        }
+    };
+    Ok(match found {
+        Some(release) => Github::Present {
+            id: release["id"]
+                .as_u64()
+                .context("the GitHub Release has no id")?,
+            name: release["name"].as_str().unwrap_or("?").to_string(),
+            api,
+        },
+        None => Github::Absent { api },
+    })
 }
 
 fn confirm(tag: &Tag) -> Result<()> {
@@ -146,27 +446,198 @@ fn confirm(tag: &Tag) -> Result<()> {
     Ok(())
 }
 
+/// Polls until the index lists every file of the version as yanked. Any
+/// other answer (live files, no files, 404, 5xx, a timeout) is looked at
+/// again until the budget is spent, then reported as last seen.
 fn wait_for_yank(
     config: &IndexConfig,
     project: &str,
-    version: &str,
+    tag: &Tag,
     manage: &str,
+    budget: Duration,
 ) -> Result<String> {
-    let limit = std::env::var("XTASK_YANK_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(900);
-    let deadline = Instant::now() + Duration::from_secs(limit);
-    println!("    waiting until the index shows {version} yanked (yank it at {manage})");
+    let version = tag.pep440();
+    let start = Instant::now();
+    let url = format!(
+        "{}/{}/",
+        config.simple_base.trim_end_matches('/'),
+        index::normalize(project)
+    );
+    println!(
+        "    waiting up to {} s until {url} shows {version} yanked (yank it at {manage})",
+        budget.as_secs()
+    );
     loop {
-        let listed = index::fetch(&config.simple_base, project)?;
-        let files = index::version_files(project, version, &listed);
-        if files.is_empty() || files.iter().all(|f| f.yanked) {
+        let left = budget.saturating_sub(start.elapsed());
+        let seen = look(&url, project, &version, left.max(Duration::from_secs(1)));
+        if seen == Seen::Yanked {
             return Ok(format!("{version} is yanked"));
         }
-        if Instant::now() > deadline {
-            bail!("{version} is still not yanked after {limit} s: yank it at {manage}, then run this again with --wait");
+        let left = budget.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            bail!(
+                "{version} is not shown yanked after {} s; last seen: {}. Yank it at {manage}, \
+then run `cargo xtask release-rollback {tag} --yes --wait` again",
+                budget.as_secs(),
+                seen.describe(&version)
+            );
         }
-        std::thread::sleep(Duration::from_secs(2));
+        std::thread::sleep(POLL.min(left));
+    }
+}
+
+/// One look at the project page, bounded by `timeout`.
+fn look(url: &str, project: &str, version: &str, timeout: Duration) -> Seen {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let answer = agent
+        .get(url)
+        .header(
+            "Accept",
+            "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
+        )
+        .call();
+    let mut response = match answer {
+        Ok(r) => r,
+        Err(e) => return Seen::Failed(format!("no answer from {url}: {e}")),
+    };
+    let status = response.status().as_u16();
+    if status == 404 {
+        return Seen::Missing { status };
+    }
+    if status != 200 {
+        return Seen::Failed(format!("the index answered {status} for {url}"));
+    }
+    match response.body_mut().read_to_string() {
+        Ok(body) => match index::parse_project_page(&body) {
+            Ok(listed) => Seen::of(project, version, &listed, status),
+            Err(e) => Seen::Failed(format!("{url}: {e:#}")),
+        },
+        Err(e) => Seen::Failed(format!("reading {url}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(s: &str) -> Tag {
+        Tag::parse(s).expect("tag")
+    }
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).expect("version")
+    }
+
+    #[test]
+    fn the_case_and_the_next_release() {
+        let t = tag("v0.7.0");
+        let tags = [tag("v0.6.0"), tag("v0.7.0")];
+        assert_eq!(
+            scope(
+                &t,
+                &tags,
+                &[(v("0.6.0"), false), (v("0.7.0"), false)],
+                true,
+                "M"
+            ),
+            Ok(Case::Indexed {
+                next: tag("v0.7.1")
+            })
+        );
+        // Already yanked and untagged (a re-run): still spent.
+        assert_eq!(
+            scope(&t, &[tag("v0.6.0")], &[(v("0.7.0"), true)], false, "M"),
+            Ok(Case::Indexed {
+                next: tag("v0.7.1")
+            })
+        );
+        assert_eq!(
+            scope(&t, &tags, &[(v("0.6.0"), false)], true, "M"),
+            Ok(Case::NeverIndexed)
+        );
+        // A GitHub Release alone is something to roll back.
+        assert_eq!(scope(&t, &[], &[], true, "M"), Ok(Case::NeverIndexed));
+        // A newer version that was itself rolled back (yanked) is spent too.
+        assert_eq!(
+            scope(
+                &t,
+                &tags,
+                &[(v("0.7.0"), false), (v("0.7.1"), true)],
+                false,
+                "M"
+            ),
+            Ok(Case::Indexed {
+                next: tag("v0.7.2")
+            })
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_to_do_instead() {
+        let t = tag("v0.6.0");
+        let err = scope(&t, &[], &[(v("0.5.0"), false)], false, "M").expect_err("never released");
+        assert!(err.0.contains("never released"), "{err}");
+        for (tags, listed) in [
+            (vec![tag("v0.6.0"), tag("v0.7.0")], vec![]),
+            (
+                vec![tag("v0.6.0")],
+                vec![(v("0.6.0"), false), (v("0.8.0"), false)],
+            ),
+        ] {
+            let err = scope(&t, &tags, &listed, true, "M").expect_err("not newest");
+            assert!(err.0.contains("not the newest release"), "{err}");
+            assert!(err.0.contains("yank it by hand at M"), "{err}");
+        }
+    }
+
+    #[test]
+    fn timeouts_are_parsed_strictly() {
+        for (text, secs) in [("900", 900), ("5s", 5), ("2m", 120), ("1h", 3600), ("0", 0)] {
+            assert_eq!(parse_timeout(text), Ok(Duration::from_secs(secs)), "{text}");
+        }
+        for bad in [
+            "",
+            "5 s",
+            "-5",
+            "1.5m",
+            "5ms",
+            "m",
+            "05",
+            "9999999999999999999999",
+            "25h",
+            "5S",
+            " 5",
+        ] {
+            assert!(parse_timeout(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn yanked_needs_every_file_flagged() {
+        let file = |name: &str, yanked| IndexFile {
+            filename: name.into(),
+            sha256: None,
+            yanked,
+        };
+        let sdist = "mindoff_dataport-0.7.0.tar.gz";
+        let wheel = "mindoff_dataport-0.7.0-py3-none-any.whl";
+        let of = |l: &[IndexFile], s| Seen::of("mindoff-dataport", "0.7.0", l, s);
+        assert_eq!(of(&[], 404), Seen::Missing { status: 404 });
+        assert_eq!(
+            of(&[file("mindoff_dataport-0.7.1.tar.gz", true)], 200),
+            Seen::Missing { status: 200 }
+        );
+        assert_eq!(
+            of(&[file(sdist, true), file(wheel, false)], 200),
+            Seen::Live { files: 2, live: 1 }
+        );
+        assert_eq!(
+            of(&[file(sdist, true), file(wheel, true)], 200),
+            Seen::Yanked
+        );
     }
 }

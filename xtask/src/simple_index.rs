@@ -179,10 +179,11 @@ pub fn version_files<'a>(
 }
 
 /// Versions of `project` the index lists with both an sdist and a wheel,
-/// oldest first.
+/// oldest first. One pass: a project page may list thousands of files.
 pub fn complete_versions(project: &str, listed: &[IndexFile]) -> Vec<semver::Version> {
     let project = normalize(project);
-    let mut found: Vec<semver::Version> = Vec::new();
+    let mut kinds: std::collections::BTreeMap<semver::Version, (bool, bool)> =
+        std::collections::BTreeMap::new();
     for file in listed {
         let Some((name, version)) = file_version(&file.filename) else {
             continue;
@@ -190,21 +191,18 @@ pub fn complete_versions(project: &str, listed: &[IndexFile]) -> Vec<semver::Ver
         let Ok(v) = semver::Version::parse(&version) else {
             continue;
         };
-        if name != project || found.contains(&v) {
+        if name != project {
             continue;
         }
-        let has = |suffix: &str| {
-            listed.iter().any(|f| {
-                f.filename.ends_with(suffix)
-                    && file_version(&f.filename) == Some((project.clone(), version.clone()))
-            })
-        };
-        if has(".tar.gz") && has(".whl") {
-            found.push(v);
-        }
+        let kind = kinds.entry(v).or_default();
+        kind.0 |= file.filename.ends_with(".tar.gz");
+        kind.1 |= file.filename.ends_with(".whl");
     }
-    found.sort();
-    found
+    kinds
+        .into_iter()
+        .filter(|(_, (sdist, wheel))| *sdist && *wheel)
+        .map(|(v, _)| v)
+        .collect()
 }
 
 /// The index's release-management page for a version (where a maintainer

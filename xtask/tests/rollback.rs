@@ -1,18 +1,44 @@
-//! `cargo xtask release-rollback` against the stub GitHub API, the real
-//! pypiserver and the bare remote.
+//! `cargo xtask release-rollback` on real sandboxes: the bare remote, the
+//! real pypiserver for the full cycle, a yank-capable stub index for what
+//! pypiserver cannot show, and loopback stand-ins for the GitHub API.
 
 mod harness;
-mod stub;
+mod stub_index;
 
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use harness::{git, output, run_ok, text, with_index, Index, Sandbox, PASSWORD};
-use stub::{Reply, Stub};
+use stub_index::{Answer, Server, YankIndex};
 
-fn with_env(cmd: Command, index: &Index, github: &Stub) -> Command {
-    let mut cmd = with_index(cmd, index, PASSWORD);
+const RELEASE_5: &str = r#"{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false}"#;
+
+/// A GitHub stand-in for repository o/r: release 5 for v0.7.0 until it is
+/// deleted; the release list tells the truth.
+fn github() -> Server {
+    let deleted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    Server::start(move |method, path| {
+        let gone = deleted.load(std::sync::atomic::Ordering::SeqCst);
+        match (method, path) {
+            ("GET", "/repos/o/r/releases/tags/v0.7.0") if !gone => Answer::new(200, RELEASE_5),
+            ("GET", p) if p.starts_with("/repos/o/r/releases?") => {
+                let list = if gone {
+                    "[]".into()
+                } else {
+                    format!("[{RELEASE_5}]")
+                };
+                Answer::new(200, &list)
+            }
+            ("DELETE", "/repos/o/r/releases/5") => {
+                deleted.store(true, std::sync::atomic::Ordering::SeqCst);
+                Answer::new(204, "")
+            }
+            _ => Answer::new(404, r#"{"message":"Not Found"}"#),
+        }
+    })
+}
+
+fn with_github(mut cmd: Command, github: &Server) -> Command {
     cmd.env("GITHUB_API_URL", github.url())
         .env("GITHUB_TOKEN", "gh-test-token")
         .env("GITHUB_REPOSITORY", "o/r")
@@ -20,36 +46,22 @@ fn with_env(cmd: Command, index: &Index, github: &Stub) -> Command {
     cmd
 }
 
-/// A GitHub stub holding release 5 for v0.7.0 until it is deleted.
-fn github() -> (Stub, Arc<AtomicUsize>) {
-    let deletes = Arc::new(AtomicUsize::new(0));
-    let seen = deletes.clone();
-    let stub = Stub::start(move |req| match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/repos/o/r/releases/tags/v0.7.0") if seen.load(Ordering::SeqCst) == 0 => {
-            Reply::Json(
-                200,
-                r#"{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false}"#.into(),
-            )
-        }
-        ("DELETE", "/repos/o/r/releases/5") => {
-            seen.fetch_add(1, Ordering::SeqCst);
-            Reply::Json(204, String::new())
-        }
-        _ => Reply::Json(404, r#"{"message":"Not Found"}"#.into()),
-    });
-    (stub, deletes)
+/// The index configured as the stub: uploads nowhere, reads the stub.
+fn with_stub(mut cmd: Command, index: &YankIndex) -> Command {
+    cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_INDEX_URL", index.simple_url())
+        .stdin(Stdio::null());
+    cmd
 }
 
-/// Tagged, released and on the index: the state a rollback starts from.
-fn released() -> (Sandbox, Index) {
+/// Tag v0.7.0 pushed and 0.7.0 on the stub index: a rollback's start,
+/// without a build.
+fn tagged() -> (Sandbox, YankIndex) {
     let sandbox = Sandbox::new();
-    let index = Index::start();
-    run_ok(&mut sandbox.xtask(&["tag", "v0.7.0"]));
-    run_ok(&mut with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
+    sandbox.plain_tag("v0.7.0");
+    let index = YankIndex::start(false);
+    index.publish("0.6.0");
+    index.publish("0.7.0");
     (sandbox, index)
 }
 
@@ -61,102 +73,328 @@ fn refs(sandbox: &Sandbox) -> String {
     )
 }
 
+fn has_tag(sandbox: &Sandbox, tag: &str) -> (bool, bool) {
+    (
+        !git(&sandbox.work, &["tag", "--list", tag]).is_empty(),
+        !git(&sandbox.remote, &["tag", "--list", tag]).is_empty(),
+    )
+}
+
+fn says(out: &Output, code: i32, needles: &[&str]) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    for n in needles {
+        assert!(all.contains(n), "`{n}` not in:\n{all}");
+    }
+}
+
 #[test]
-fn dry_run_and_an_unconfirmed_rollback_change_nothing() {
-    let (sandbox, index) = released();
-    let (stub, deletes) = github();
+fn the_plan_names_every_call_and_nothing_changes_unconfirmed() {
+    let (sandbox, index) = tagged();
+    let gh = github();
     let before = refs(&sandbox);
-    let out = output(with_env(
-        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--dry-run"]),
-        &index,
-        &stub,
-    ));
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("delete `v0.7.0` (id 5) in o/r"), "{all}");
-    assert!(
-        all.contains("/manage/project/mindoff-dataport/release/0.7.0/"),
-        "{all}"
+    let rollback = |extra: &[&str]| {
+        let mut args = vec!["release-rollback", "v0.7.0", "--delete-tag"];
+        args.extend(extra);
+        output(with_github(with_stub(sandbox.xtask(&args), &index), &gh))
+    };
+    says(
+        &rollback(&["--dry-run"]),
+        0,
+        &[
+            "0.7.0 is on the index: the next release is v0.7.1",
+            "GitHub Release `v0.7.0` (id 5) in o/r: DELETE /repos/o/r/releases/5",
+            "git tag -d v0.7.0",
+            "git push --quiet --end-of-options origin :refs/tags/v0.7.0",
+            "/manage/project/mindoff-dataport/release/0.7.0/",
+        ],
     );
-    let out = output(with_env(
-        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag"]),
-        &index,
-        &stub,
-    ));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("confirm with --yes"), "{}", text(&out));
-    assert_eq!(deletes.load(Ordering::SeqCst), 0);
+    says(&rollback(&[]), 2, &["confirm with --yes"]);
+    assert!(!gh.seen().iter().any(|r| r.starts_with("DELETE")));
     assert_eq!(refs(&sandbox), before);
-    assert_eq!(index.files().len(), 2);
 }
 
 #[test]
-fn rollback_deletes_the_release_and_tag_and_names_the_next_patch() {
-    let (sandbox, index) = released();
-    let (stub, deletes) = github();
-    let out = output(with_env(
-        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
-        &index,
-        &stub,
-    ));
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
-    assert_eq!(deletes.load(Ordering::SeqCst), 1);
-    assert!(git(&sandbox.work, &["tag", "--list", "v0.7.0"]).is_empty());
-    assert!(git(&sandbox.remote, &["tag", "--list", "v0.7.0"]).is_empty());
-    assert!(
-        all.contains("immutable releases reserves a released tag name"),
-        "{all}"
-    );
-    assert!(
-        all.contains("yanking is manual: open http://127.0.0.1:"),
-        "{all}"
-    );
-    assert!(all.contains("cargo xtask tag v0.7.1"), "{all}");
-    // Re-running finds nothing left to delete.
-    let out = output(with_env(
-        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
-        &index,
-        &stub,
-    ));
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("none for v0.7.0 in o/r"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(deletes.load(Ordering::SeqCst), 1);
-}
+fn rollback_then_fix_then_the_next_patch_is_released() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let gh = github();
+    let idx = |cmd| with_index(cmd, &index, PASSWORD);
+    run_ok(&mut sandbox.xtask(&["tag", "v0.7.0"]));
+    run_ok(&mut idx(sandbox.xtask(&["release", "v0.7.0"])));
 
-#[test]
-fn wait_polls_the_index_until_the_version_is_yanked() {
-    let (sandbox, index) = released();
-    let (stub, _) = github();
-    // pypiserver cannot yank: a stub simple index shows the yank (PEP 592)
-    // from its third answer on.
-    let polls = Arc::new(AtomicUsize::new(0));
-    let count = polls.clone();
-    let simple = Stub::start(move |_| {
-        let n = count.fetch_add(1, Ordering::SeqCst);
-        let yanked = if n >= 2 {
-            " data-yanked=\"broken build\""
-        } else {
-            ""
-        };
-        Reply::Json(200, format!(
-            "<html><body><a href=\"/p/mindoff_dataport-0.7.0.tar.gz#sha256=aa\"{yanked}>mindoff_dataport-0.7.0.tar.gz</a>\
-<a href=\"/p/mindoff_dataport-0.7.0-py3-none-any.whl#sha256=bb\"{yanked}>mindoff_dataport-0.7.0-py3-none-any.whl</a></body></html>"
+    let rollback = || {
+        output(with_github(
+            idx(sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"])),
+            &gh,
         ))
-    });
-    let mut cmd = with_env(
-        sandbox.xtask(&["release-rollback", "v0.7.0", "--yes", "--wait"]),
-        &index,
-        &stub,
+    };
+    says(
+        &rollback(),
+        0,
+        &[
+            "0.7.0 is on the index: the next release is v0.7.1",
+            "yanking is manual: open http://127.0.0.1:",
+            "cargo xtask tag v0.7.1",
+        ],
     );
-    cmd.env("XTASK_INDEX_URL", format!("{}/simple/", simple.url()))
-        .env("XTASK_YANK_TIMEOUT", "60");
-    let out = output(cmd);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("0.7.0 is yanked"), "{}", text(&out));
-    assert!(polls.load(Ordering::SeqCst) >= 3);
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (false, false));
+    assert_eq!(
+        gh.seen().iter().filter(|r| r.starts_with("DELETE")).count(),
+        1
+    );
+    // Re-running finds nothing left to delete, and proves it by the list.
+    says(&rollback(), 0, &["none for v0.7.0 in o/r"]);
+    assert_eq!(
+        gh.seen().iter().filter(|r| r.starts_with("DELETE")).count(),
+        1
+    );
+
+    // pypiserver cannot yank: status names the pending yank.
+    let out = output(idx(sandbox.xtask(&["status"])));
+    says(
+        &out,
+        1,
+        &["0.7.0 is on the index above the newest tag (none) and has no tag v0.7.0"],
+    );
+    assert!(!text(&out).contains("--step version"), "{}", text(&out));
+
+    // The fix, then the next patch: tagged and released.
+    run_ok(&mut sandbox.xtask(&[
+        "changelog-add",
+        "--title",
+        "🔧 Fix the broken build",
+        "--label",
+        "bug",
+        "--pr",
+        "41",
+        "--url",
+        "https://github.com/o/r/pull/41",
+        "--commit",
+    ]));
+    run_ok(&mut idx(sandbox.xtask(&["tag", "v0.7.1"])));
+    run_ok(&mut idx(sandbox.xtask(&["release", "v0.7.1"])));
+    assert!(index.files().iter().any(|f| f.contains("0.7.1")));
+    assert_eq!(has_tag(&sandbox, "v0.7.1"), (true, true));
+}
+
+/// Depends on the release-integrity work (h9): `tag` refuses a version the
+/// index lists and names the next patch.
+#[test]
+#[ignore = "needs `tag` to refuse a version the index lists (h9, tagging.rs)"]
+fn a_rolled_back_version_cannot_be_tagged_again() {
+    let (sandbox, index) = tagged();
+    run_ok(&mut with_stub(
+        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+        &index,
+    ));
+    index.yank("0.7.0");
+    run_ok(&mut sandbox.xtask(&[
+        "changelog-add",
+        "--title",
+        "🔧 Fix the broken build",
+        "--label",
+        "bug",
+        "--pr",
+        "41",
+        "--url",
+        "https://github.com/o/r/pull/41",
+        "--commit",
+    ]));
+    let before = refs(&sandbox);
+    let out = output(with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    says(&out, 2, &["v0.7.1"]);
+    assert_eq!(refs(&sandbox), before);
+}
+
+#[test]
+fn a_version_not_newest_or_never_released_is_refused() {
+    let (sandbox, index) = tagged();
+    let before = refs(&sandbox);
+    let run = |tag: &str| {
+        output(with_stub(
+            sandbox.xtask(&["release-rollback", tag, "--delete-tag", "--yes"]),
+            &index,
+        ))
+    };
+    says(
+        &run("v0.6.0"),
+        2,
+        &[
+            "v0.6.0 is not the newest release (tag v0.7.0 is newer)",
+            "yank it by hand at http://127.0.0.1:",
+        ],
+    );
+    says(&run("v0.9.0"), 2, &["v0.9.0 was never released"]);
+    assert_eq!(refs(&sandbox), before);
+    // Never indexed, but tagged: the tag may be reused.
+    sandbox.plain_tag("v0.8.0");
+    says(
+        &run("v0.8.0"),
+        0,
+        &[
+            "0.8.0 never reached the index: the tag may be reused",
+            "`cargo xtask tag v0.8.0`",
+        ],
+    );
+    assert_eq!(has_tag(&sandbox, "v0.8.0"), (false, false));
+}
+
+#[test]
+fn a_github_404_never_leads_to_deleting_the_tag() {
+    let (sandbox, index) = tagged();
+    let before = refs(&sandbox);
+    let rollback = |gh: &Server| {
+        output(with_github(
+            with_stub(
+                sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+                &index,
+            ),
+            gh,
+        ))
+    };
+    // A token that cannot see the repository: every call answers 404.
+    let blind = Server::start(|_, _| Answer::new(404, r#"{"message":"Not Found"}"#));
+    says(
+        &rollback(&blind),
+        1,
+        &["not visible with this token", "Nothing was changed"],
+    );
+    // The DELETE answers 404, but the list still holds the release.
+    let stubborn = Server::start(|method, path| match (method, path) {
+        ("GET", "/repos/o/r/releases/tags/v0.7.0") => Answer::new(200, RELEASE_5),
+        ("GET", p) if p.starts_with("/repos/o/r/releases?") => {
+            Answer::new(200, &format!("[{RELEASE_5}]"))
+        }
+        _ => Answer::new(404, r#"{"message":"Not Found"}"#),
+    });
+    says(
+        &rollback(&stubborn),
+        1,
+        &["still lists release 5", "the tag was not touched"],
+    );
+    assert_eq!(refs(&sandbox), before);
+    // A token without a repository names the missing setting.
+    let mut cmd = with_stub(
+        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+        &index,
+    );
+    cmd.env("GITHUB_TOKEN", "gh-test-token");
+    says(&output(cmd), 2, &["set GITHUB_REPOSITORY"]);
+    assert_eq!(refs(&sandbox), before);
+}
+
+fn rate_limited() -> [Server; 2] {
+    [
+        Server::start(|_, _| {
+            Answer::new(403, r#"{"message":"API rate limit exceeded"}"#)
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", "4102444800")
+        }),
+        Server::start(|_, _| {
+            Answer::new(429, r#"{"message":"secondary rate limit"}"#).header("retry-after", "1")
+        }),
+    ]
+}
+
+#[test]
+fn a_rate_limit_never_leads_to_deleting_the_tag() {
+    let (sandbox, index) = tagged();
+    let before = refs(&sandbox);
+    for gh in rate_limited() {
+        let out = output(with_github(
+            with_stub(
+                sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+                &index,
+            ),
+            &gh,
+        ));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(!gh.seen().iter().any(|r| r.starts_with("DELETE")));
+    }
+    assert_eq!(refs(&sandbox), before);
+}
+
+/// Depends on the hardened GitHub client (h13): rate limits are named and
+/// waited for within a bound.
+#[test]
+#[ignore = "needs the rate-limit handling of github/api.rs (h13)"]
+fn a_rate_limit_is_named() {
+    let (sandbox, index) = tagged();
+    for gh in rate_limited() {
+        let out = output(with_github(
+            with_stub(
+                sandbox.xtask(&["release-rollback", "v0.7.0", "--dry-run"]),
+                &index,
+            ),
+            &gh,
+        ));
+        says(&out, 1, &["rate limit"]);
+        assert!(!text(&out).contains("check GITHUB_TOKEN"), "{}", text(&out));
+    }
+}
+
+fn wait(sandbox: &Sandbox, index: &YankIndex, timeout: &str) -> Output {
+    let mut cmd = with_stub(
+        sandbox.xtask(&["release-rollback", "v0.7.0", "--yes", "--wait"]),
+        index,
+    );
+    cmd.env("XTASK_YANK_TIMEOUT", timeout);
+    output(cmd)
+}
+
+#[test]
+fn wait_says_yanked_only_on_the_yank_flag() {
+    for json in [false, true] {
+        let (sandbox, _) = tagged();
+        let index = YankIndex::start(json);
+        index.publish("0.7.0");
+        // Poll 0 is the plan; a transient 500, then live, then yanked.
+        index.fault(1, 2, Answer::new(500, "oops"));
+        index.yank_from_poll("0.7.0", 3);
+        says(&wait(&sandbox, &index, "2m"), 0, &["0.7.0 is yanked"]);
+        assert!(index.polls() >= 4, "{}", index.polls());
+    }
+}
+
+#[test]
+fn wait_gives_up_within_its_budget_with_what_it_saw() {
+    let (sandbox, index) = tagged();
+    let before = refs(&sandbox);
+    says(
+        &wait(&sandbox, &index, "5x"),
+        2,
+        &["XTASK_YANK_TIMEOUT is `5x`", "`5s`, `2m`"],
+    );
+    assert_eq!(index.polls(), 0);
+    assert_eq!(refs(&sandbox), before);
+    // The page turns 404: no evidence of a yank.
+    index.fault(1, usize::MAX, Answer::new(404, "Not Found"));
+    says(
+        &wait(&sandbox, &index, "3s"),
+        1,
+        &[
+            "not shown yanked after 3 s",
+            "last seen: the project page answered 404",
+        ],
+    );
+    // A page that never answers: bounded by the budget, not by HTTP.
+    let (sandbox, index) = tagged();
+    index.fault(
+        1,
+        usize::MAX,
+        Answer::new(200, "").delay(Duration::from_secs(60)),
+    );
+    let start = Instant::now();
+    says(
+        &wait(&sandbox, &index, "3"),
+        1,
+        &["last seen: no answer from"],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (true, true));
 }

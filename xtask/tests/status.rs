@@ -1,125 +1,306 @@
-//! `cargo xtask status` on real sandboxes: bare remote, pypiserver, docs
-//! branch. Consistent after a release; each inconsistency named with its fix.
+//! `cargo xtask status` on real sandboxes: bare remote, a second clone, a
+//! yank-capable stub index. Each finding is constructed and asserted in
+//! text and JSON with its exit code, and each printed fix is run until
+//! the state converges.
 
 mod harness;
+mod stub_index;
 
-use std::process::Output;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-use harness::{git, run_ok, text, with_index, Index, Sandbox, PASSWORD};
+use harness::{free_port, git, output, path_str, run_ok, text, Sandbox, TempDir};
+use stub_index::YankIndex;
 
-fn status(sandbox: &Sandbox, index: &Index) -> Output {
-    with_index(sandbox.xtask(&["status"]), index, PASSWORD)
-        .output()
-        .expect("xtask status")
+fn with_stub(mut cmd: Command, index: &YankIndex) -> Command {
+    cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_INDEX_URL", index.simple_url())
+        .stdin(Stdio::null());
+    cmd
 }
 
-#[test]
-fn status_is_consistent_after_a_release_and_names_each_inconsistency() {
-    let sandbox = Sandbox::new();
-    let index = Index::start();
-    run_ok(&mut sandbox.xtask(&["tag", "v0.7.0"]));
-    run_ok(&mut with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    run_ok(&mut sandbox.xtask(&["docs-deploy", "v0.7.0"]));
+fn status_in(sandbox: &Sandbox, dir: &Path, index: &YankIndex, extra: &[&str]) -> Output {
+    let mut args = vec!["status"];
+    args.extend(extra);
+    let mut cmd = with_stub(sandbox.xtask(&args), index);
+    cmd.current_dir(dir);
+    output(cmd)
+}
 
-    let out = status(&sandbox, &index);
-    assert!(out.status.success(), "{}", text(&out));
-    let all = text(&out);
-    for line in [
-        "newest tag:        v0.7.0",
-        "pyproject.toml:    0.7.0",
-        "index newest:      0.7.0",
-        "0.7 [latest-release]",
-        "consistent: nothing to fix",
-    ] {
-        assert!(all.contains(line), "{line}: {all}");
-    }
-    let json = with_index(sandbox.xtask(&["status", "--json"]), &index, PASSWORD)
-        .output()
-        .expect("json");
-    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
-    assert_eq!(report["consistent"], true);
-    assert_eq!(report["index_versions"][0], "0.7.0");
+/// `(problem, fix)` pairs of a `status --json` report, which must parse.
+fn findings(out: &Output) -> Vec<(String, String)> {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("status --json is not JSON ({e}):\n{}", text(out)));
+    assert_eq!(report["consistent"], out.status.success(), "{}", text(out));
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["problem"].as_str().unwrap_or_default().to_string(),
+                f["fix"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
 
-    // Docs: an older series steals the alias, and a second spelling appears.
-    sandbox.raw_mike(&[
-        "deploy",
-        "--branch",
-        "docs",
-        "--push",
-        "--update-aliases",
-        "0.6",
-        "latest-release",
-    ]);
-    sandbox.raw_mike(&["deploy", "--branch", "docs", "--push", "v0.7"]);
-    // The repository: a new tag that is not released, and an unpushed commit.
-    git(
-        &sandbox.work,
-        &["tag", "-a", "v0.7.1", "-m", "Release v0.7.1"],
-    );
-    git(
-        &sandbox.work,
-        &["commit", "-q", "--allow-empty", "-m", "Local only"],
-    );
-
-    let out = status(&sandbox, &index);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    for (problem, fix) in [
-        (
-            "v0.7.1 is tagged but not (completely) on the index",
-            "fix: cargo xtask release v0.7.1",
-        ),
-        (
-            "CHANGELOG.md has no `## v0.7.1` section",
-            "fix: cargo xtask release v0.7.1 --step changelog",
-        ),
-        ("series 0.7 under 2 spellings", "mike delete"),
-        (
-            "`latest-release` is on 0.6 but the newest docs series is 0.7",
-            "fix: cargo xtask docs-deploy 0.7",
-        ),
-        ("1 release-branch commit(s) are not pushed", "fix: git push"),
-    ] {
-        assert!(
-            all.contains(problem) && all.contains(fix),
-            "{problem} / {fix}:\n{all}"
-        );
+/// Runs one printed fix as printed: `cargo xtask ...` with the built
+/// binary, `git ...` with git, and the manual yank on the stub index.
+fn apply(sandbox: &Sandbox, dir: &Path, index: &YankIndex, problem: &str, fix: &str) {
+    let words: Vec<&str> = fix.split_whitespace().collect();
+    match words.as_slice() {
+        ["cargo", "xtask", rest @ ..] => {
+            if rest.contains(&"--wait") {
+                // The maintainer yanks while the command waits.
+                let version = rest[1].trim_start_matches('v');
+                index.yank_from_poll(version, index.polls() + 2);
+            }
+            let mut cmd = with_stub(sandbox.xtask(rest), index);
+            cmd.current_dir(dir);
+            run_ok(&mut cmd);
+        }
+        ["git", rest @ ..] => {
+            git(dir, rest);
+        }
+        ["yank", version, "by", "hand", ..] => index.yank(version),
+        _ => panic!("`{fix}` (for `{problem}`) is neither a command nor a yank"),
     }
 }
 
-#[test]
-fn a_version_mismatch_and_an_unreachable_index_are_reported() {
-    let sandbox = Sandbox::new();
-    let mut index = Index::start();
-    run_ok(&mut sandbox.xtask(&["tag", "v0.7.0"]));
-    run_ok(&mut with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let path = sandbox.work.join("pyproject.toml");
-    let text_before = std::fs::read_to_string(&path).expect("read");
+/// Runs every printed fix, round after round, until status is consistent;
+/// the number of findings falls every round.
+fn converge(sandbox: &Sandbox, dir: &Path, index: &YankIndex) {
+    let mut last = usize::MAX;
+    for _ in 0..4 {
+        let out = status_in(sandbox, dir, index, &["--json"]);
+        let found = findings(&out);
+        if found.is_empty() {
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            let out = status_in(sandbox, dir, index, &[]);
+            assert!(
+                text(&out).contains("consistent: nothing to fix"),
+                "{}",
+                text(&out)
+            );
+            return;
+        }
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(found.len() < last, "no progress: {found:#?}");
+        last = found.len();
+        for (problem, fix) in &found {
+            apply(sandbox, dir, index, problem, fix);
+        }
+    }
+    panic!("status did not converge");
+}
+
+fn says(out: &Output, code: i32, needles: &[&str]) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    for n in needles {
+        assert!(all.contains(n), "`{n}` not in:\n{all}");
+    }
+}
+
+/// A docs branch made by hand (as mike leaves it), pushed to the remote.
+fn docs_branch(sandbox: &Sandbox, versions: &str) {
+    let dir = TempDir::new("docs-branch");
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "docs"]);
+    std::fs::write(repo.join("versions.json"), versions).expect("versions.json");
     std::fs::write(
-        &path,
-        text_before.replace("version = \"0.7.0\"", "version = \"0.6.9\""),
+        repo.join("index.html"),
+        "<!DOCTYPE html><meta http-equiv=\"refresh\" content=\"0; url=latest-release/\">\n",
     )
-    .expect("write");
-    sandbox.commit_and_push("Wrong version by hand");
-    index.stop();
-    let out = status(&sandbox, &index);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
+    .expect("index.html");
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "Docs by hand"]);
+    git(repo, &["push", "-q", path_str(&sandbox.remote), "docs"]);
+}
+
+#[test]
+fn index_outward_findings_converge_when_each_fix_is_run() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.6.0");
+    git(
+        &sandbox.work,
+        &["commit", "-q", "--allow-empty", "-m", "Work for 0.7"],
+    );
+    git(&sandbox.work, &["push", "-q", "origin", "root"]);
+    sandbox.plain_tag("v0.7.0");
+    let index = YankIndex::start(false);
+    for v in ["0.6.0", "0.6.5", "0.7.0", "0.8.0"] {
+        index.publish(v);
+    }
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "index newest:      0.8.0",
+            "0.6.5 is on the index but has no tag v0.6.5",
+            "fix: yank 0.6.5 by hand at http://127.0.0.1:",
+            "0.8.0 is on the index above the newest tag (v0.7.0) and has no tag v0.8.0",
+            "fix: cargo xtask release-rollback v0.8.0 --yes --wait",
+            "0.7.0 is on the index but CHANGELOG.md has no `## v0.7.0` section",
+            "fix: cargo xtask release v0.7.0 --step changelog",
+            "pyproject.toml says 0.6.0 but v0.7.0 is released",
+            "fix: cargo xtask release v0.7.0 --step version",
+            "series 0.7 is released (v0.7.0) but has no docs",
+            "fix: cargo xtask docs-deploy v0.7.0",
+            "series 0.6 is released (v0.6.0) but has no docs",
+            "fix: cargo xtask docs-deploy v0.6.0",
+        ],
+    );
+    let json = status_in(&sandbox, &sandbox.work, &index, &["--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    assert_eq!(findings(&json).len(), 6, "{}", text(&json));
+    converge(&sandbox, &sandbox.work, &index);
+    // The rolled-back 0.8.0 is spent: the next release is its next patch.
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &[]),
+        0,
+        &["release state:     rolled back (0.6.5, 0.8.0), next release v0.8.1"],
+    );
+}
+
+#[test]
+fn after_a_rollback_status_never_advises_a_downgrade_and_clones_converge() {
+    let sandbox = Sandbox::new();
+    let index = YankIndex::start(true);
+    index.publish("0.6.0");
+    index.publish("0.7.0");
+    sandbox.plain_tag("v0.6.0");
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    docs_branch(
+        &sandbox,
+        r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":[]}]"#,
+    );
+    let other = sandbox.dir.path().join("other");
+    git(
+        sandbox.dir.path(),
+        &["clone", "-q", path_str(&sandbox.remote), path_str(&other)],
+    );
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &[]),
+        0,
+        &["consistent"],
+    );
+
+    // 0.7.0 yanked while its tag stands: the rollback is not finished.
+    index.yank("0.7.0");
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "index newest:      0.7.0 (yanked)",
+            "0.7.0, the newest version on the index, is yanked but its tag v0.7.0 stands",
+            "fix: cargo xtask release-rollback v0.7.0 --delete-tag --yes",
+        ],
+    );
+    converge(&sandbox, &sandbox.work, &index);
+    // Rolled back: spent, next patch; pyproject.toml's 0.7.0 is no reason
+    // to go back to 0.6.0.
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        0,
+        &[
+            "newest tag:        v0.6.0",
+            "pyproject.toml:    0.7.0",
+            "release state:     rolled back (0.7.0), next release v0.7.1",
+        ],
+    );
+    assert!(!text(&out).contains("--step version"), "{}", text(&out));
+    let json = status_in(&sandbox, &sandbox.work, &index, &["--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(report["next_release"], "v0.7.1");
+    assert_eq!(report["rolled_back"][0], "0.7.0");
+
+    // Another clone still holds the deleted tag, and a v0.6.0 of its own.
+    git(&other, &["tag", "-d", "v0.6.0"]);
+    git(
+        &other,
+        &["tag", "-a", "v0.6.0", "-m", "Release v0.6.0", "HEAD"],
+    );
+    let out = status_in(&sandbox, &other, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "tag v0.7.0 is in this clone but not on `origin` (deleted there: 0.7.0 was rolled back)",
+            "fix: git tag -d v0.7.0",
+            "tag v0.6.0 here (at",
+            "fix: git fetch --force origin refs/tags/v0.6.0:refs/tags/v0.6.0",
+        ],
+    );
+    converge(&sandbox, &other, &index);
+    assert_eq!(
+        git(&other, &["rev-parse", "v0.6.0^{commit}"]),
+        git(&sandbox.remote, &["rev-parse", "v0.6.0^{commit}"])
+    );
+}
+
+#[test]
+fn an_unreachable_remote_or_index_and_a_missing_branch_are_findings() {
+    let sandbox = Sandbox::new();
+    let remote = path_str(&sandbox.remote).to_string();
+    git(
+        &sandbox.work,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    let closed = format!("http://127.0.0.1:{}/", free_port());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["status"];
+        args.extend(extra);
+        let mut cmd = sandbox.xtask(&args);
+        cmd.env("TWINE_REPOSITORY_URL", &closed)
+            .stdin(Stdio::null());
+        output(cmd)
+    };
+    says(
+        &run(&[]),
+        1,
+        &[
+            "the remote `origin` could not be read: ",
+            "does not appear to be a git repository",
+            "fix: make `origin` reachable (`git ls-remote origin` shows git's reason)",
+            "the package index could not be read",
+        ],
+    );
+    let json = run(&["--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let found = findings(&json);
     assert!(
-        all.contains("pyproject.toml says 0.6.9 but v0.7.0 is released"),
-        "{all}"
+        found
+            .iter()
+            .any(|(p, _)| p.contains("does not appear to be a git repository")),
+        "{found:?}"
     );
     assert!(
-        all.contains("fix: cargo xtask release v0.7.0 --step version"),
-        "{all}"
+        found.iter().any(|(p, _)| p.contains("package index")),
+        "{found:?}"
     );
-    assert!(all.contains("the package index could not be read"), "{all}");
+
+    // A remote whose release branch is called `main`.
+    git(&sandbox.work, &["remote", "set-url", "origin", &remote]);
+    git(&sandbox.remote, &["branch", "-m", "root", "main"]);
+    let index = YankIndex::start(false);
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "`origin` has no release branch `root` (its branches: main)",
+            "`release-branch = \"main\"` in [tool.xtask] of pyproject.toml, or pass --root-branch main",
+        ],
+    );
+    assert!(!text(&out).contains("fatal:"), "{}", text(&out));
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &["--root-branch", "main"]),
+        0,
+        &["consistent: nothing to fix"],
+    );
 }

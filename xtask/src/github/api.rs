@@ -135,6 +135,27 @@ impl Api {
         }
     }
 
+    /// Every release of the repository (drafts too, when the token may
+    /// see them), or `None` when the repository answers 404: not visible
+    /// with this token. A lookup's 404 proves nothing; this list does.
+    pub fn releases(&self) -> Result<Option<Vec<Value>>> {
+        let mut all = Vec::new();
+        for page in 1..=10 {
+            match self.request("GET", &format!("/releases?per_page=100&page={page}"), None)? {
+                (200, Value::Array(list)) => {
+                    let last = list.len() < 100;
+                    all.extend(list);
+                    if last {
+                        break;
+                    }
+                }
+                (404, _) => return Ok(None),
+                (s, v) => bail!("the GitHub API answered {s} for the release list: {v}"),
+            }
+        }
+        Ok(Some(all))
+    }
+
     pub fn create_release(&self, tag: &Tag, body: &str) -> Result<Value> {
         let payload = json!({ "tag_name": tag.to_string(), "name": tag.to_string(), "body": body, "draft": false, "prerelease": false });
         match self.request("POST", "/releases", Some(payload))? {
