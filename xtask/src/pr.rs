@@ -63,7 +63,7 @@ impl PullRequest {
                 "{path} is neither a pull_request nor a push event"
             )));
         };
-        let api = github::Api::from_env(sh, None).ok_or_else(|| {
+        let api = github::Api::from_env(sh, None)?.ok_or_else(|| {
             BadInput(
                 "a push event needs GITHUB_TOKEN and GITHUB_REPOSITORY to find its pull request"
                     .into(),

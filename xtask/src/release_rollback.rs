@@ -41,7 +41,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         .ignore_stderr()
         .read()
         .ok();
-    let api = github::Api::from_env(sh, origin.as_deref());
+    let api = github::Api::from_env(sh, origin.as_deref())?;
     let release = match &api {
         Some(api) => api.release_for_tag(tag)?,
         None => None,

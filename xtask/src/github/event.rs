@@ -66,7 +66,7 @@ pub fn check_release(sh: &Shell, tag: &Tag, origin_url: Option<&str>) -> Result<
             return check(&event, "event payload");
         }
     }
-    match Api::from_env(sh, origin_url) {
+    match Api::from_env(sh, origin_url)? {
         Some(api) => match api.release_for_tag(tag)? {
             Some(release) => check(&json!({ "release": release }), "GitHub API"),
             None => bail!(BadInput(format!(
