@@ -31,6 +31,15 @@ fn github() -> (Stub, Arc<AtomicUsize>) {
                 r#"{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false}"#.into(),
             )
         }
+        // The release list proves a by-tag 404 means "absent".
+        ("GET", "/repos/o/r/releases?per_page=100") => Reply::Json(
+            200,
+            if seen.load(Ordering::SeqCst) == 0 {
+                r#"[{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false}]"#.into()
+            } else {
+                "[]".into()
+            },
+        ),
         ("DELETE", "/repos/o/r/releases/5") => {
             seen.fetch_add(1, Ordering::SeqCst);
             Reply::Json(204, String::new())
