@@ -101,10 +101,13 @@ impl<'a> Git<'a> {
     pub fn fetch(&self, remote: &str, branch: &str) -> Result<()> {
         let sh = self.sh;
         let refspec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
-        cmd!(sh, "git fetch --quiet --tags --end-of-options {remote} {refspec}")
-            .quiet()
-            .run()
-            .with_context(|| format!("fetching {branch} and tags from {remote}"))
+        cmd!(
+            sh,
+            "git fetch --quiet --tags --end-of-options {remote} {refspec}"
+        )
+        .quiet()
+        .run()
+        .with_context(|| format!("fetching {branch} and tags from {remote}"))
     }
 
     /// Commits the given paths (and only them).
@@ -122,10 +125,13 @@ impl<'a> Git<'a> {
         const ATTEMPTS: usize = 3;
         let sh = self.sh;
         for attempt in 1..=ATTEMPTS {
-            let out = cmd!(sh, "git push --atomic --porcelain --end-of-options {remote} {refs...}")
-                .ignore_status()
-                .output()
-                .with_context(|| format!("pushing to {remote}"))?;
+            let out = cmd!(
+                sh,
+                "git push --atomic --porcelain --end-of-options {remote} {refs...}"
+            )
+            .ignore_status()
+            .output()
+            .with_context(|| format!("pushing to {remote}"))?;
             if out.status.success() {
                 return Ok(());
             }

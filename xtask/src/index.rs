@@ -2,8 +2,6 @@
 //! environment, in one place), and the one HTTP call that reads a
 //! project page. Everything it decides is in `simple_index`.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use camino::Utf8Path;
 use xshell::{cmd, Shell};
@@ -55,19 +53,14 @@ pub fn fetch(simple_base: &str, project: &str) -> Result<Vec<IndexFile>> {
         simple_base.trim_end_matches('/'),
         normalize(project)
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent
+    let mut response = crate::http::agent()?
         .get(&url)
         .header(
             "Accept",
             "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
         )
         .call()
-        .with_context(|| format!("reading the package index at {url}"))?;
+        .map_err(|e| crate::http::failed(e, &format!("reading the package index at {url}")))?;
     let status = response.status().as_u16();
     if status == 404 {
         return Ok(Vec::new());

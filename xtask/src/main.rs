@@ -10,6 +10,7 @@ mod docs_versions;
 mod flags;
 mod git;
 mod github;
+mod http;
 mod index;
 mod input;
 mod pr;
@@ -37,6 +38,9 @@ use xshell::{cmd, Shell};
 pub use input::{read, BadInput};
 
 fn main() -> ExitCode {
+    // Before anything else (one thread yet): the Actions ID-token request
+    // leaves the environment, so no child process inherits it.
+    github::capture_token_request();
     let invocation = match flags::parse(std::env::args_os().skip(1)) {
         Ok(invocation) => invocation,
         Err(err) => {

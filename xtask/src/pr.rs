@@ -125,7 +125,7 @@ impl PullRequest {
                 untrusted(git_ref)
             )));
         };
-        let api = github::Api::from_env(sh, None).ok_or_else(|| {
+        let api = github::Api::from_env(sh, None)?.ok_or_else(|| {
             BadInput(
                 "a push event needs GITHUB_TOKEN and GITHUB_REPOSITORY to find its pull request"
                     .into(),

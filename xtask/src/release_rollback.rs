@@ -287,14 +287,13 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
                 // A 404 from the delete may mean "not visible with this
                 // token": only the release list proves it is gone.
                 match api.releases()? {
-                    Some(list) if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
+                    list if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
                         "GitHub still lists release {id} of {} after the DELETE: the token may \
 not be allowed to delete it (it needs contents: write); the tag was not touched. Delete the \
 Release on the repository's Releases page, then run this again",
                         api.repository
                     ),
-                    Some(_) => Ok(format!("deleted release {id}")),
-                    None => bail!("{}", not_visible(&api.repository)),
+                    _ => Ok(format!("deleted release {id}")),
                 }
             })?;
         }
@@ -380,14 +379,6 @@ fn remote_release_tags(sh: &Shell, remote: &str) -> Result<Vec<Tag>> {
         .collect())
 }
 
-fn not_visible(repository: &str) -> String {
-    format!(
-        "the GitHub API answers 404 for the releases of {repository}: the repository is not \
-visible with this token (or the name is wrong). Nothing was changed; give GITHUB_TOKEN access to \
-{repository} (contents: write) or correct GITHUB_REPOSITORY"
-    )
-}
-
 /// The GitHub Release of the tag. A 404 from the lookup proves nothing:
 /// the release list must answer and not hold the tag.
 fn github_state(sh: &Shell, remote: &str, tag: &Tag) -> Result<Github> {
@@ -399,23 +390,16 @@ fn github_state(sh: &Shell, remote: &str, tag: &Tag) -> Result<Github> {
         .ignore_stderr()
         .read()
         .ok();
-    let Some(api) = github::Api::from_env(sh, origin.as_deref()) else {
+    let Some(api) = github::Api::from_env(sh, origin.as_deref())? else {
         bail!(BadInput(format!(
             "GITHUB_TOKEN is set but the repository is unknown: set GITHUB_REPOSITORY to \
 owner/name (the URL of `{remote}`, {}, is not a GitHub URL)",
             clip(origin.as_deref().unwrap_or("unreadable"))
         )));
     };
-    let found = match api.release_for_tag(tag)? {
-        Some(release) => Some(release),
-        None => {
-            let Some(list) = api.releases()? else {
-                bail!("{}", not_visible(&api.repository));
-            };
-            list.into_iter()
-                .find(|r| r["tag_name"].as_str() == Some(&tag.to_string()))
-        }
-    };
+    // A 404 from the lookup counts as "absent" only when the release list
+    // answers and lacks the tag (the API client checks that).
+    let found = api.release_for_tag(tag)?;
     Ok(match found {
         Some(release) => Github::Present {
             id: release["id"]

@@ -3,7 +3,6 @@
 //! compares a local build with what the index lists.
 
 use anyhow::{Context, Result};
-use regex::Regex;
 
 /// One file as the index lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,26 +81,242 @@ fn parse_json(body: &str) -> Result<Vec<IndexFile>> {
         .collect())
 }
 
+/// PEP 503 HTML: every `<a>` with an `href`, its text as the file name (or
+/// the URL's last path segment when the text is empty), `#sha256=` from
+/// the URL, `data-yanked` present (with or without a value) as yanked.
+/// A small scanner rather than patterns: quoted attribute values may hold
+/// `>`, values may be quoted either way or not at all, tag and attribute
+/// names are case-insensitive, comments and script/style bodies are
+/// skipped, and character references are decoded.
 fn parse_html(body: &str) -> Vec<IndexFile> {
-    let anchor = Regex::new(r#"(?is)<a\s([^>]*)>(.*?)</a>"#).expect("valid regex");
-    let href = Regex::new(r#"(?i)\bhref\s*=\s*["']([^"']*)["']"#).expect("valid regex");
-    let yanked = Regex::new(r#"(?i)\bdata-yanked\b"#).expect("valid regex");
-    anchor
-        .captures_iter(body)
-        .filter_map(|cap| {
-            let attrs = cap.get(1)?.as_str();
-            let url = href.captures(attrs)?.get(1)?.as_str();
-            let filename = cap.get(2)?.as_str().trim().to_string();
-            let sha256 = url
-                .split_once("#sha256=")
-                .map(|(_, h)| h.trim().to_ascii_lowercase());
-            Some(IndexFile {
-                filename,
-                sha256,
-                yanked: yanked.is_match(attrs),
-            })
-        })
-        .collect()
+    let mut files = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open..];
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+            continue;
+        }
+        let Some(tag) = scan_tag(rest) else {
+            rest = &rest[1..];
+            continue;
+        };
+        rest = &rest[tag.len..];
+        if tag.closing {
+            continue;
+        }
+        if matches!(tag.name.as_str(), "script" | "style") {
+            rest = skip_past_close(rest, &tag.name).0;
+            continue;
+        }
+        if tag.name != "a" {
+            continue;
+        }
+        let (after, inner) = skip_past_close(rest, "a");
+        rest = after;
+        let Some(href) = tag.attr("href") else {
+            continue;
+        };
+        let text = decode_entities(&strip_tags(inner));
+        let (url, fragment) = href.split_once('#').unwrap_or((href, ""));
+        let filename = match text.trim() {
+            "" => url
+                .split(['?'])
+                .next()
+                .unwrap_or(url)
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            t => t.to_string(),
+        };
+        if filename.is_empty() {
+            continue;
+        }
+        let sha256 = fragment
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("sha256="))
+            .map(|h| h.trim().to_ascii_lowercase());
+        files.push(IndexFile {
+            filename,
+            sha256,
+            yanked: tag.attr("data-yanked").is_some(),
+        });
+    }
+    files
+}
+
+/// One start or end tag: lowercase name, decoded attributes, byte length.
+struct Tag {
+    name: String,
+    closing: bool,
+    attrs: Vec<(String, String)>,
+    len: usize,
+}
+
+impl Tag {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads the tag at the start of `text` (which begins with `<`); `None`
+/// when it is not a tag (a lone `<`, a declaration, an unterminated tag).
+fn scan_tag(text: &str) -> Option<Tag> {
+    let bytes = text.as_bytes();
+    let mut i = 1;
+    let closing = bytes.get(i) == Some(&b'/');
+    if closing {
+        i += 1;
+    }
+    let name_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    if i == name_start {
+        // `<!DOCTYPE …>`, `<?…?>`: skipped as a whole, never read as a tag.
+        return match bytes.get(name_start) {
+            Some(b'!' | b'?') => text.find('>').map(|end| Tag {
+                name: String::new(),
+                closing: true,
+                attrs: Vec::new(),
+                len: end + 1,
+            }),
+            _ => None,
+        };
+    }
+    let name = text[name_start..i].to_ascii_lowercase();
+    let mut attrs = Vec::new();
+    loop {
+        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+            i += 1;
+        }
+        match bytes.get(i) {
+            None => return None,
+            Some(b'>') => break,
+            _ => {}
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>')
+        {
+            i += 1;
+        }
+        let attr = text[start..i].to_ascii_lowercase();
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if bytes.get(i) == Some(&b'=') {
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            match bytes.get(i) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let end = text[i + 1..].find(q as char)? + i + 1;
+                    value = decode_entities(&text[i + 1..end]);
+                    i = end + 1;
+                }
+                _ => {
+                    let start = i;
+                    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' {
+                        i += 1;
+                    }
+                    value = decode_entities(&text[start..i]);
+                }
+            }
+        }
+        if !attr.is_empty() {
+            attrs.push((attr, value));
+        }
+    }
+    Some(Tag {
+        name,
+        closing,
+        attrs,
+        len: i + 1,
+    })
+}
+
+/// Splits `text` after the end tag `</name>`: `(after, inside)`. Without
+/// one, everything is inside.
+fn skip_past_close<'a>(text: &'a str, name: &str) -> (&'a str, &'a str) {
+    let mut at = 0;
+    while let Some(found) = text[at..].find("</") {
+        let start = at + found;
+        if let Some(tag) = scan_tag(&text[start..]) {
+            if tag.closing && tag.name == name {
+                return (&text[start + tag.len..], &text[..start]);
+            }
+        }
+        at = start + 2;
+    }
+    ("", text)
+}
+
+/// The text of an element's content, without tags or comments.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+        } else if let Some(tag) = scan_tag(rest) {
+            rest = &rest[tag.len..];
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes the character references a simple page uses: the five named
+/// XML ones and numeric ones; anything else stays as written.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&end| end <= 12).and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let n = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                        u32::from_str_radix(hex, 16).ok()
+                    } else {
+                        name.strip_prefix('#').and_then(|d| d.parse().ok())
+                    };
+                    n.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Where a version stands on the index compared with a local build.
@@ -297,6 +512,65 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].sha256.as_deref(), Some("bb"));
         assert!(!files[0].yanked && files[1].yanked);
+    }
+
+    #[test]
+    fn html_attributes_are_read_as_html_defines_them() {
+        let html = r#"<!DOCTYPE html>
+<HTML><BODY>
+<!-- <a href="/commented-0.1.0.tar.gz">commented-0.1.0.tar.gz</a> -->
+<A HREF="/p/a-1.0.tar.gz#sha256=AA" data-requires-python="&gt;=3.8">a-1.0.tar.gz</A>
+<a data-requires-python=">=3.9" href='/p/b-1.0.tar.gz#sha256=bb'>b-1.0.tar.gz</a>
+<a href=/p/c-1.0.tar.gz#sha256=cc data-yanked>c-1.0.tar.gz</a>
+<a href="/p/d-1.0.tar.gz?x=1&amp;y=2#sha256=dd" data-yanked="reason with > inside">d-1.0.tar.gz</a>
+<a href="/p/e-1.0-py3-none-any.whl#sha256=ee" data-dist-info-metadata="sha256=ff" data-core-metadata='sha256=ff'><span>e-1.0-py3-none-any.whl</span></a>
+<a href="/p/f-1.0.tar.gz#md5=00&amp;sha256=Ff">  f-1.0.tar.gz
+</a>
+<a href="/p/g%2B-1.0.tar.gz"></a>
+<a name="no-href">not a file</a>
+<script>document.write('<a href="/x-9.tar.gz">x-9.tar.gz</a>')</script>
+<a href="/p/h&#45;1.0.tar.gz#sha256=hh">h&#x2D;1.0.tar.gz</a>
+</BODY></HTML>"#;
+        let files = parse_project_page(html).expect("parses");
+        let got: Vec<(&str, Option<&str>, bool)> = files
+            .iter()
+            .map(|f| (f.filename.as_str(), f.sha256.as_deref(), f.yanked))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a-1.0.tar.gz", Some("aa"), false),
+                ("b-1.0.tar.gz", Some("bb"), false),
+                ("c-1.0.tar.gz", Some("cc"), true),
+                ("d-1.0.tar.gz", Some("dd"), true),
+                ("e-1.0-py3-none-any.whl", Some("ee"), false),
+                ("f-1.0.tar.gz", Some("ff"), false),
+                ("g%2B-1.0.tar.gz", None, false),
+                ("h-1.0.tar.gz", Some("hh"), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_html_never_panics_or_invents_files() {
+        for html in [
+            "",
+            "<",
+            "<a",
+            "<a href=\"unterminated>x</a>",
+            "<a href='x'>",
+            "<!-- never closed <a href=x>x</a>",
+            "&amp;&#xFFFFFFFF;&#;&",
+            "<a href=x>é&bogus;</a",
+            "<<<>>></a></a>",
+        ] {
+            let files = parse_html(html);
+            assert!(files.len() <= 1, "{html:?}: {files:?}");
+        }
+        assert_eq!(
+            decode_entities("a&amp;b&lt;&#65;&#x42;&unknown;&"),
+            "a&b<AB&unknown;&"
+        );
     }
 
     #[test]

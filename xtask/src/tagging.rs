@@ -131,7 +131,7 @@ fn publish_github_release(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result
         .ignore_stderr()
         .read()
         .ok();
-    let api = github::Api::from_env(sh, origin.as_deref()).ok_or_else(|| {
+    let api = github::Api::from_env(sh, origin.as_deref())?.ok_or_else(|| {
         BadInput(
             "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
 GitHub URL as the remote)"

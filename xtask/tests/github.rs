@@ -180,6 +180,10 @@ fn github_stub(
                 }
                 _ => Reply::Json(404, r#"{"message":"Not Found"}"#.into()),
             },
+            ("GET", "/repos/o/r/releases?per_page=100") => Reply::Json(
+                200,
+                serde_json::Value::Array(release.iter().cloned().collect()).to_string(),
+            ),
             ("POST", "/repos/o/r/releases") => {
                 let mut body: serde_json::Value =
                     serde_json::from_slice(&req.body).expect("JSON body");
@@ -290,12 +294,38 @@ fn without_a_release_on_github_the_rest_check_refuses() {
 }
 
 const MINTED: &str = "pypi-minted-token-0123456789";
-const ID_TOKEN: &str = "oidc-id-token-abcdef";
+/// The JWT payload of the ID token the stub issues: the claims a
+/// maintainer compares with the trusted publisher.
+const CLAIMS: &str = r#"{"sub":"repo:o/r:environment:pypi","repository":"o/r","repository_owner":"o","workflow_ref":"o/r/.github/workflows/cd.yml@refs/tags/v0.7.0","job_workflow_ref":"o/r/.github/workflows/cd.yml@refs/tags/v0.7.0","ref":"refs/tags/v0.7.0","environment":"pypi","event_name":"release"}"#;
+const AUDIENCE: &str = "local index&x=1";
+
+/// The ID token: header.payload.signature, base64url without padding.
+fn id_token() -> String {
+    let b64url = |b: &[u8]| {
+        stub::base64(b)
+            .trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_")
+    };
+    format!(
+        "{}.{}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk",
+        b64url(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64url(CLAIMS.as_bytes())
+    )
+}
+
+/// How the stub index answers the two trusted-publishing calls.
+#[derive(Clone, Copy)]
+enum Exchange {
+    Mints,
+    NoAudience,
+    Refuses(u16),
+}
 
 /// The trusted-publishing exchange in front of the real pypiserver: OIDC
 /// paths are answered here, everything else is forwarded, and an upload is
 /// let through only with the minted token (swapped for real credentials).
-fn exchange_stub(index: &Index, mint_status: u16) -> Stub {
+fn exchange_stub(index: &Index, exchange: Exchange) -> Stub {
     let port = index.port;
     let upstream_auth = format!(
         "Basic {}",
@@ -305,20 +335,25 @@ fn exchange_stub(index: &Index, mint_status: u16) -> Stub {
         "Basic {}",
         stub::base64(format!("__token__:{MINTED}").as_bytes())
     );
+    let token = id_token();
     Stub::start(move |req| {
         match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/_/oidc/audience") => Reply::Json(200, r#"{"audience":"local-index"}"#.into()),
+        ("GET", "/_/oidc/audience") => match exchange {
+            Exchange::NoAudience => Reply::Json(404, r#"{"message":"Not Found"}"#.into()),
+            _ => Reply::Json(200, serde_json::json!({ "audience": AUDIENCE }).to_string()),
+        },
         ("GET", p) if p.starts_with("/id-token") => {
+            // The audience arrives percent-encoded, as one query value.
             if req.header("authorization") != Some("bearer actions-request-token")
-                || !p.contains("audience=local-index")
+                || !p.ends_with("&audience=local%20index%26x%3D1")
             {
-                return Reply::Json(403, r#"{"message":"bad request token"}"#.into());
+                return Reply::Json(403, r#"{"message":"bad request token or audience"}"#.into());
             }
-            Reply::Json(200, format!(r#"{{"value":"{ID_TOKEN}"}}"#))
+            Reply::Json(200, serde_json::json!({ "value": token }).to_string())
         }
-        ("POST", "/_/oidc/mint-token") => match mint_status {
-            200 if req.body_text().contains(ID_TOKEN) => Reply::Json(200, format!(r#"{{"token":"{MINTED}"}}"#)),
-            422 => Reply::Json(422, r#"{"message":"Token request failed","errors":[{"code":"invalid-publisher","description":"valid token, but no corresponding publisher (Publisher with matching claims was not found)"}]}"#.into()),
+        ("POST", "/_/oidc/mint-token") => match exchange {
+            Exchange::Mints if req.body_text().contains(&token) => Reply::Json(200, format!(r#"{{"token":"{MINTED}"}}"#)),
+            Exchange::Refuses(422) => Reply::Json(422, r#"{"message":"Token request failed","errors":[{"code":"invalid-publisher","description":"valid token, but no corresponding publisher (Publisher with matching claims was not found)"}]}"#.into()),
             _ => Reply::Json(403, r#"{"message":"Trusted publishing is disabled"}"#.into()),
         },
         ("POST", _) => Reply::Forward {
@@ -347,9 +382,12 @@ fn trusted(sandbox: &Sandbox, stub: &Stub, index: &Index) -> Command {
 fn trusted_publishing_uploads_with_the_minted_token_and_masks_it() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    let stub = exchange_stub(&index, 200);
+    let stub = exchange_stub(&index, Exchange::Mints);
     sandbox.plain_tag("v0.7.0");
-    let out = output(trusted(&sandbox, &stub, &index));
+    // In Actions, where `::add-mask::` means something.
+    let mut cmd = trusted(&sandbox, &stub, &index);
+    cmd.env("GITHUB_ACTIONS", "true");
+    let out = output(cmd);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert_eq!(index.files().len(), 2);
@@ -377,22 +415,22 @@ fn trusted_publishing_uploads_with_the_minted_token_and_masks_it() {
         stdout.lines().nth(first),
         Some(format!("::add-mask::{MINTED}").as_str())
     );
-    for secret in [MINTED, ID_TOKEN] {
-        for line in all.lines().filter(|l| l.contains(secret)) {
+    for secret in [MINTED.to_string(), id_token()] {
+        for line in all.lines().filter(|l| l.contains(secret.as_str())) {
             assert!(line.starts_with("::add-mask::"), "{secret} leaked: {line}");
         }
     }
 }
 
 #[test]
-fn a_refused_token_exchange_shows_its_description() {
+fn a_refused_token_exchange_shows_its_description_and_the_token_claims() {
     for (status, message) in [
         (422, "no corresponding publisher"),
         (403, "Trusted publishing is disabled"),
     ] {
         let sandbox = Sandbox::new();
         let index = Index::start();
-        let stub = exchange_stub(&index, status);
+        let stub = exchange_stub(&index, Exchange::Refuses(status));
         sandbox.plain_tag("v0.7.0");
         let out = output(trusted(&sandbox, &stub, &index));
         let all = text(&out);
@@ -401,10 +439,140 @@ fn a_refused_token_exchange_shows_its_description() {
             all.contains(&format!("({status})")) && all.contains(message),
             "{all}"
         );
+        // What the maintainer compares with the trusted publisher's settings.
+        for claim in [
+            "  repository: o/r",
+            "  workflow_ref: o/r/.github/workflows/cd.yml@refs/tags/v0.7.0",
+            "  job_workflow_ref: o/r/.github/workflows/cd.yml@refs/tags/v0.7.0",
+            "  ref: refs/tags/v0.7.0",
+            "  environment: pypi",
+        ] {
+            assert!(all.lines().any(|l| l == claim), "{claim:?} missing: {all}");
+        }
+        // The token itself, or any of its parts, never.
+        let token = id_token();
+        for part in token.split('.').chain([token.as_str()]) {
+            assert!(!all.contains(part), "token part {part} shown: {all}");
+        }
+        assert!(!all.contains("actions-request-token"), "{all}");
         assert!(index.files().is_empty());
         // The version is not on the index, so the heading was reverted.
         assert!(git(&sandbox.remote, &["show", "root:CHANGELOG.md"]).contains("## Recent Changes"));
     }
+}
+
+#[test]
+fn an_index_without_trusted_publishing_says_so() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let stub = exchange_stub(&index, Exchange::NoAudience);
+    sandbox.plain_tag("v0.7.0");
+    let out = output(trusted(&sandbox, &stub, &index));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("offers no trusted publishing"), "{all}");
+    assert!(all.contains("/_/oidc/audience answered 404"), "{all}");
+    // Nothing was asked of Actions, nothing reached the index.
+    assert!(!stub.seen().iter().any(|r| r.path.starts_with("/id-token")));
+    assert!(index.files().is_empty());
+}
+
+#[test]
+fn a_job_without_id_token_permission_is_named_before_twine_runs() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    sandbox.plain_tag("v0.7.0");
+    let mut cmd = sandbox.xtask(&["release", "v0.7.0"]);
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_VERIFY_TIMEOUT", "20");
+    let out = output(cmd);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("`permissions: id-token: write`"), "{all}");
+    assert!(
+        all.contains("ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        "{all}"
+    );
+    // twine never ran: its own complaint is not there.
+    assert!(!all.contains("Credential not found"), "{all}");
+    assert!(index.files().is_empty());
+}
+
+#[test]
+fn the_token_exchange_goes_over_https_or_to_this_machine_only() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let stub = exchange_stub(&index, Exchange::Mints);
+    sandbox.plain_tag("v0.7.0");
+    let mut cmd = trusted(&sandbox, &stub, &index);
+    // Loopback too, but not a name this machine is known by: refused.
+    cmd.env(
+        "TWINE_REPOSITORY_URL",
+        format!("http://127.0.0.2:{}/", stub.port),
+    );
+    let out = output(cmd);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("sends credentials over https only"), "{all}");
+    assert!(all.contains("`http://127.0.0.2:"), "{all}");
+    assert!(
+        stub.seen().is_empty(),
+        "nothing may be sent: {:?}",
+        stub.seen().len()
+    );
+    assert!(index.files().is_empty());
+}
+
+#[test]
+fn no_child_process_sees_the_actions_token_request() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    // A `git` first on PATH that records its environment, then runs git.
+    let bin = sandbox.dir.path().join("spy");
+    fs::create_dir_all(&bin).expect("mkdir");
+    let log = sandbox.dir.path().join("git-env.log");
+    let real_git = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .expect("which git")
+            .stdout,
+    )
+    .expect("utf-8");
+    let spy = bin.join("git");
+    fs::write(
+        &spy,
+        format!(
+            "#!/bin/sh\nenv >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real_git.trim()
+        ),
+    )
+    .expect("spy");
+    Command::new("chmod")
+        .args(["+x", spy.to_str().expect("utf-8")])
+        .status()
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]);
+    cmd.env("PATH", path)
+        .env("XTASK_SPY_MARKER", "seen")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "http://127.0.0.1:9/id-token",
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "actions-request-token");
+    let out = output(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = fs::read_to_string(&log).expect("git ran through the spy");
+    assert!(seen.contains("XTASK_SPY_MARKER=seen"), "{seen}");
+    assert!(!seen.contains("ACTIONS_ID_TOKEN_REQUEST"), "leaked: {seen}");
+    assert!(!seen.contains("actions-request-token"), "leaked: {seen}");
 }
 
 #[test]
@@ -461,6 +629,311 @@ fn a_push_event_files_the_merged_pull_request_found_through_the_api() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("no merged pull request"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A GitHub stub whose first `limited` answers to the release lookup are
+/// the given rate-limit answer; later ones find the published release.
+fn rate_limited_stub(limited: usize, status: u16, headers: Vec<(String, String)>) -> Stub {
+    let count = Arc::new(Mutex::new(0usize));
+    Stub::start(move |req| {
+        if req.path != "/repos/o/r/releases/tags/v0.7.0" {
+            return Reply::Json(404, r#"{"message":"Not Found"}"#.into());
+        }
+        let mut n = count.lock().expect("count");
+        *n += 1;
+        if *n <= limited {
+            let message = if status == 403 && headers.iter().all(|(k, _)| k != "retry-after") {
+                "API rate limit exceeded for installation ID 1."
+            } else {
+                "You have exceeded a secondary rate limit."
+            };
+            return Reply::JsonWith(
+                status,
+                headers.clone(),
+                serde_json::json!({ "message": message }).to_string(),
+            );
+        }
+        Reply::Json(
+            200,
+            r#"{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false,"prerelease":false}"#
+                .into(),
+        )
+    })
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn header(name: &str, value: impl ToString) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
+#[test]
+fn rate_limits_are_waited_out_within_the_bound() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    for (name, status, headers) in [
+        (
+            "secondary, retry-after",
+            403,
+            vec![
+                header("retry-after", 1),
+                header("x-ratelimit-remaining", 4000),
+            ],
+        ),
+        ("429, retry-after", 429, vec![header("retry-after", 1)]),
+        (
+            "primary, until the reset",
+            403,
+            vec![
+                header("x-ratelimit-remaining", 0),
+                header("x-ratelimit-reset", now() + 1),
+            ],
+        ),
+    ] {
+        let stub = rate_limited_stub(1, status, headers);
+        let mut cmd = with_github(
+            sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+            &stub,
+        );
+        cmd.env("XTASK_GITHUB_RATE_WAIT", "10s");
+        let started = std::time::Instant::now();
+        let out = output(cmd);
+        let all = text(&out);
+        assert!(out.status.success(), "{name}: {all}");
+        assert!(
+            all.contains("rate limit") && all.contains("waiting"),
+            "{name}: {all}"
+        );
+        assert!(all.contains("(GitHub API)"), "{name}: {all}");
+        assert_eq!(stub.seen().len(), 2, "{name}: one wait, one retry");
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(900),
+            "{name}: no wait"
+        );
+    }
+}
+
+#[test]
+fn a_rate_limit_beyond_the_bound_fails_at_once_naming_the_limit_and_the_time() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    let reset = now() + 3600;
+    for (status, headers, expected) in [
+        (
+            403,
+            vec![
+                header("x-ratelimit-remaining", 0),
+                header("x-ratelimit-reset", reset),
+            ],
+            "primary rate limit",
+        ),
+        (
+            429,
+            vec![header("retry-after", 600)],
+            "secondary rate limit",
+        ),
+    ] {
+        let stub = rate_limited_stub(usize::MAX, status, headers);
+        let mut cmd = with_github(
+            sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+            &stub,
+        );
+        cmd.env("XTASK_GITHUB_RATE_WAIT", "2s");
+        let started = std::time::Instant::now();
+        let out = output(cmd);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains(expected), "{all}");
+        assert!(all.contains(&format!("({status}")), "{all}");
+        assert!(all.contains(" UTC"), "the reset time is named: {all}");
+        assert!(all.contains("XTASK_GITHUB_RATE_WAIT"), "{all}");
+        assert!(!all.contains("check GITHUB_TOKEN"), "{all}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "it waited anyway"
+        );
+        assert_eq!(stub.seen().len(), 1);
+    }
+    // The bound itself is read strictly.
+    let stub = rate_limited_stub(0, 200, vec![]);
+    let mut cmd = with_github(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &stub,
+    );
+    cmd.env("XTASK_GITHUB_RATE_WAIT", "5 minutes");
+    let out = output(cmd);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("XTASK_GITHUB_RATE_WAIT=`5 minutes` is not a duration"));
+}
+
+#[test]
+fn rest_calls_name_the_api_version_and_the_client() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    let stub = rate_limited_stub(0, 200, vec![]);
+    let out = output(with_github(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &stub,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = stub.seen();
+    let request = seen.first().expect("one call");
+    assert_eq!(request.header("x-github-api-version"), Some("2022-11-28"));
+    assert_eq!(
+        request.header("accept"),
+        Some("application/vnd.github+json")
+    );
+    let agent = request.header("user-agent").unwrap_or_default();
+    assert!(agent.starts_with("mindoff-dataport-xtask/"), "{agent}");
+}
+
+#[test]
+fn a_404_is_read_as_not_visible_unless_the_release_list_proves_absence() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    // A token that cannot see the repository: 404 everywhere.
+    let blind = Stub::start(|_| Reply::Json(404, r#"{"message":"Not Found"}"#.into()));
+    let out = output(with_github(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &blind,
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("not visible with this token"), "{all}");
+    assert!(!all.contains("no GitHub Release exists"), "{all}");
+    // A token that sees the list: the release is absent (bad input, exit 2).
+    let (stub, _) = github_stub(None);
+    let out = output(with_github(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &stub,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no GitHub Release exists for v0.7.0 in o/r"));
+    // A draft is found through the list, and refused as a draft.
+    let (stub, _) = github_stub(Some(serde_json::json!({
+        "id": 9, "tag_name": "v0.7.0", "name": "v0.7.0", "draft": true, "prerelease": false
+    })));
+    let out = output(with_github(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        &stub,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("draft"), "{}", text(&out));
+}
+
+#[test]
+fn a_token_without_a_known_repository_names_the_missing_setting() {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.7.0");
+    let mut cmd = sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]);
+    cmd.env("GITHUB_TOKEN", "gh-test-token")
+        .env("GITHUB_API_URL", "http://127.0.0.1:9");
+    let out = output(cmd);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("GITHUB_TOKEN is set but the repository is unknown: set GITHUB_REPOSITORY"),
+        "{all}"
+    );
+    assert!(!all.contains("no GITHUB_TOKEN"), "{all}");
+    // A plain-http API URL would carry the token in clear.
+    let mut cmd = sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]);
+    cmd.env("GITHUB_TOKEN", "gh-test-token")
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", "http://api.example.invalid");
+    let out = output(cmd);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("would send GITHUB_TOKEN without TLS"));
+}
+
+#[test]
+fn a_404_on_the_pull_request_lookup_is_an_error_naming_the_permission() {
+    let sandbox = Sandbox::new();
+    let before = git(&sandbox.remote, &["rev-parse", "root"]);
+    let stub = Stub::start(|_| Reply::Json(404, r#"{"message":"Not Found"}"#.into()));
+    let push = sandbox.dir.path().join("push.json");
+    fs::write(
+        &push,
+        r#"{"after":"0123456789abcdef0123456789abcdef01234567","ref":"refs/heads/root"}"#,
+    )
+    .expect("event");
+    let mut cmd = with_github(
+        sandbox.xtask(&["changelog-add", "--event", "--commit"]),
+        &stub,
+    );
+    cmd.env("GITHUB_EVENT_PATH", &push);
+    let out = output(cmd);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("`pull-requests: read`"), "{all}");
+    assert!(!all.contains("no merged pull request"), "{all}");
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), before);
+}
+
+/// pypiserver behind TLS under a CA made for the test: twine uploads with
+/// that CA in REQUESTS_CA_BUNDLE, and the xtask's verify trusts the same
+/// bundle whichever variable names it.
+#[test]
+fn verify_over_https_trusts_the_bundle_twine_and_pip_use() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let certs = sandbox.dir.path().join("tls");
+    fs::create_dir_all(&certs).expect("mkdir");
+    let proxy = stub::TlsProxy::start(index.port, &certs);
+    sandbox.plain_tag("v0.7.0");
+    let https = |cmd: Command| {
+        let mut cmd = with_index(cmd, &index, PASSWORD);
+        cmd.env(
+            "TWINE_REPOSITORY_URL",
+            format!("https://localhost:{}/", proxy.port),
+        )
+        .env_remove("XTASK_INDEX_URL")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("PIP_CERT")
+        .env_remove("CURL_CA_BUNDLE");
+        cmd
+    };
+    let mut cmd = https(sandbox.xtask(&["release", "v0.7.0"]));
+    cmd.env("REQUESTS_CA_BUNDLE", &proxy.ca);
+    let out = output(cmd);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(index.files().len(), 2);
+
+    for var in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT"] {
+        let mut cmd = https(sandbox.xtask(&["release", "v0.7.0", "--step", "verify"]));
+        cmd.env(var, &proxy.ca);
+        let out = output(cmd);
+        assert!(out.status.success(), "{var}: {}", text(&out));
+    }
+    // Without the bundle: refused, with what to set.
+    let out = output(https(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "verify"]),
+    ));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("certificate is not trusted"), "{all}");
+    assert!(
+        all.contains("SSL_CERT_FILE, REQUESTS_CA_BUNDLE, PIP_CERT"),
+        "{all}"
+    );
+    // A bundle variable naming no certificate is bad input naming it.
+    let bogus = certs.join("server.ext");
+    let mut cmd = https(sandbox.xtask(&["release", "v0.7.0", "--step", "verify"]));
+    cmd.env("SSL_CERT_FILE", &bogus);
+    let out = output(cmd);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("SSL_CERT_FILE="), "{}", text(&out));
+    assert!(
+        text(&out).contains("holds no PEM certificate"),
         "{}",
         text(&out)
     );

@@ -194,7 +194,7 @@ pub fn check_release(sh: &Shell, tag: &Tag, origin_url: Option<&str>) -> Result<
 checked: run validate from the workflow a published GitHub Release triggers"
         )));
     }
-    match Api::from_env(sh, origin_url) {
+    match Api::from_env(sh, origin_url)? {
         Some(api) => match api.release_for_tag(tag)? {
             // The API lists published releases (and drafts to writers).
             Some(release) => check(

@@ -2,6 +2,7 @@
 //! local equivalent: the GitHub REST API and the OIDC token exchange. It
 //! can also forward unhandled requests to a real server (pypiserver), so
 //! an upload goes through the stub and its credentials can be seen.
+//! `TlsProxy` puts TLS under a throwaway CA in front of a loopback server.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ impl Request {
 
 pub enum Reply {
     Json(u16, String),
+    /// A JSON answer with extra headers (rate-limit headers, `retry-after`).
+    JsonWith(u16, Vec<(String, String)>, String),
     /// Forward to `127.0.0.1:port`, with the `Authorization` header replaced.
     Forward {
         port: u16,
@@ -139,18 +142,27 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
 fn respond(mut stream: TcpStream, request: &Request, reply: Reply) -> std::io::Result<()> {
     match reply {
         Reply::Json(status, body) => {
+            respond(stream, request, Reply::JsonWith(status, vec![], body))
+        }
+        Reply::JsonWith(status, headers, body) => {
             let reason = match status {
                 200 => "OK",
                 201 => "Created",
                 204 => "No Content",
+                401 => "Unauthorized",
                 403 => "Forbidden",
                 404 => "Not Found",
                 422 => "Unprocessable Entity",
+                429 => "Too Many Requests",
                 _ => "Status",
             };
+            let extra: String = headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\r\n"))
+                .collect();
             write!(
                 stream,
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             )
         }
@@ -206,4 +218,170 @@ pub fn base64(input: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A TLS-terminating proxy on 127.0.0.1 in front of a loopback port, with
+/// a certificate for `localhost` and `127.0.0.1` from a CA made for this
+/// proxy alone (`ca`, PEM). Certificates come from the `openssl` command;
+/// the proxy is the system `python3` with its standard `ssl` module.
+/// Killed by PID on drop.
+pub struct TlsProxy {
+    child: std::process::Child,
+    pub port: u16,
+    pub ca: std::path::PathBuf,
+}
+
+const TLS_PROXY: &str = r#"
+import select, socket, ssl, sys, threading
+cert, key, upstream = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(64)
+print(listener.getsockname()[1], flush=True)
+
+def serve(conn):
+    # One thread per connection, reading and writing both sides: an SSL
+    # socket is never used from two threads at once.
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+    except (ssl.SSLError, OSError):
+        conn.close()
+        return
+    up = socket.create_connection(("127.0.0.1", upstream))
+    try:
+        while True:
+            ready = [tls] if tls.pending() else select.select([tls, up], [], [], 60)[0]
+            if not ready:
+                return
+            for s in ready:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (up if s is tls else tls).sendall(data)
+    except (ssl.SSLError, OSError):
+        pass
+    finally:
+        tls.close()
+        up.close()
+
+while True:
+    conn, _ = listener.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+"#;
+
+impl TlsProxy {
+    pub fn start(upstream: u16, dir: &std::path::Path) -> TlsProxy {
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!("openssl is needed for the TLS tests (Debian package openssl): {e}")
+                });
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=xtask test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req", "-new"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("writing the extensions");
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                TLS_PROXY,
+                "server.pem",
+                "server.key",
+                &upstream.to_string(),
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting the TLS proxy");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("proxy stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the proxy's port");
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("proxy port: {line:?}"));
+        TlsProxy {
+            child,
+            port,
+            ca: dir.join("ca.pem"),
+        }
+    }
+}
+
+impl Drop for TlsProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
