@@ -19,7 +19,7 @@ impl Tag {
         let bad = |why: &str| {
             BadInput(format!(
                 "invalid release tag `{}`: {why}; {TAG_FORM}",
-                input.escape_debug()
+                crate::input::clip(input)
             ))
         };
         let Some(rest) = input.strip_prefix('v') else {
@@ -112,7 +112,7 @@ impl Series {
             BadInput(format!(
                 "invalid docs series `{}`: {why}; expected X.Y, vX.Y, X.Y.Z or a tag vX.Y.Z \
 (e.g. 0.7 or v0.7.3)",
-                input.escape_debug()
+                crate::input::clip(input)
             ))
         };
         let rest = input.strip_prefix('v').unwrap_or(input);
