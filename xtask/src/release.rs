@@ -953,7 +953,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             let sh = self.sh;
             let mut upload = cmd!(
                 sh,
-                "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --skip-existing --repository-url {url} {path}"
+                "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --repository-url {url} {path}"
             )
             .env("COLUMNS", COLUMNS)
             .env("TWINE_REPOSITORY_URL", &url)

@@ -49,11 +49,17 @@ impl Tag {
                 return Err(bad("a component is empty"));
             }
             if part.len() > 1 && part.starts_with('0') {
-                return Err(bad(&format!("`{part}` has a leading zero")));
+                return Err(bad(&format!(
+                    "`{}` has a leading zero",
+                    crate::input::clip(part)
+                )));
             }
-            *number = part
-                .parse()
-                .map_err(|_| bad(&format!("`{part}` is too large for a version number")))?;
+            *number = part.parse().map_err(|_| {
+                bad(&format!(
+                    "`{}` is too large for a version number",
+                    crate::input::clip(part)
+                ))
+            })?;
         }
         let [major, minor, patch] = numbers;
         Ok(Tag(semver::Version::new(major, minor, patch)))
@@ -126,7 +132,10 @@ impl Series {
                 return Err(bad(&format!("`{}` is not a number", part.escape_debug())));
             }
             if part.len() > 1 && part.starts_with('0') {
-                return Err(bad(&format!("`{part}` has a leading zero")));
+                return Err(bad(&format!(
+                    "`{}` has a leading zero",
+                    crate::input::clip(part)
+                )));
             }
             *number = part
                 .parse()
