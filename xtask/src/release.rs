@@ -678,16 +678,9 @@ or restore the file as tagged",
         let tag = self.tag().clone();
         let message = format!("Release {tag}: version {}", tag.pep440());
         let outcome = self.commit_replanned(&message, |r, tag_commit, base| {
-            let (log, py) = r.plan_edits(tag_commit, base)?;
-            if log.is_some() {
-                bail!(BadInput(format!(
-                    "`## {}` on {} is not rotated to `## {}` yet: run the changelog step first",
-                    changelog::RECENT,
-                    r.opts.branch,
-                    r.tag()
-                )));
-            }
-            Ok(py.map(|after| (pyproject::FILE, after)))
+            Ok(r.plan_edits(tag_commit, base)?
+                .1
+                .map(|after| (pyproject::FILE, after)))
         })?;
         if !self.opts.dry_run {
             let base = self.base()?;
@@ -1096,13 +1089,6 @@ first; verify checks their sha256"
 
     fn revert(&mut self) -> Result<String> {
         let tag = self.tag().clone();
-        let marker = self.uploaded_marker()?;
-        if self.uploaded || marker.exists() {
-            bail!(
-                "not reverting: twine delivered files of {tag} to the index (recorded in \
-{marker}), so it is published. Resume with `cargo xtask release {tag}`"
-            );
-        }
         let listed = self
             .listing()
             .context("reading the index before reverting (not reverting while it is unknown)")?;
@@ -1129,6 +1115,13 @@ first; verify checks their sha256"
 Resume with `cargo xtask release {tag}`",
                 on_index.join(", "),
                 missing.join(", ")
+            );
+        }
+        let marker = self.uploaded_marker()?;
+        if self.uploaded || marker.exists() {
+            bail!(
+                "not reverting: twine delivered files of {tag} to the index (recorded in \
+{marker}), so it is published, though not listed yet. Resume with `cargo xtask release {tag}`"
             );
         }
         let message = format!("Revert the {tag} changelog heading: not published");
