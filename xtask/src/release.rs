@@ -946,7 +946,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             let sh = self.sh;
             let mut upload = cmd!(
                 sh,
-                "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --repository-url {url} {path}"
+                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar --repository-url {url} {path}"
             )
             .env("COLUMNS", COLUMNS)
             .env("TWINE_REPOSITORY_URL", &url)
@@ -963,7 +963,15 @@ nothing was uploaded. A published version cannot be replaced: release the next p
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             ));
-            for line in report.lines().filter(|l| !l.trim().is_empty()) {
+            // `--verbose` is what shows the index's own reason (an index
+            // may say "already exists" only in the body); its INFO lines
+            // are shown when the upload fails.
+            for line in report
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty())
+                .filter(|l| !out.status.success() || !l.starts_with("INFO"))
+            {
                 println!("    | {line}");
             }
             match release_rules::upload_outcome(out.status.success(), &report) {

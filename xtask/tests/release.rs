@@ -415,7 +415,8 @@ fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
         let mut all = vec!["release", "v0.7.0", "--step"];
         all.extend_from_slice(args);
         let mut cmd = with_index(sandbox.xtask(&all), &index, PASSWORD);
-        cmd.env("GITHUB_ACTIONS", "true").env("GITHUB_OUTPUT", &outputs);
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &outputs);
         output(cmd)
     };
     for name in ["validate", "changelog", "version"] {

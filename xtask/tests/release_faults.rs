@@ -14,8 +14,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use harness::{
-    add_changelog_entry, git, output, path_str, run_ok, text, with_index, xtask_in, Index,
-    Sandbox, PASSWORD, USER,
+    add_changelog_entry, git, output, path_str, run_ok, text, with_index, xtask_in, Index, Sandbox,
+    PASSWORD, USER,
 };
 use proxy::{Fault, Proxy};
 
@@ -57,7 +57,10 @@ fn two_clones_releasing_the_same_tag_at_once_converge() {
     let other = sandbox.clone_as("other");
     for (round, version) in ["v0.7.0", "v0.7.1", "v0.7.2"].iter().enumerate() {
         if round > 0 {
-            git(&sandbox.work, &["pull", "-q", "--ff-only", "origin", "root"]);
+            git(
+                &sandbox.work,
+                &["pull", "-q", "--ff-only", "origin", "root"],
+            );
             add_changelog_entry(&sandbox.work, &format!("🧹 Round {round}"));
             sandbox.commit_and_push(&format!("Entry for round {round}"));
         }
@@ -98,7 +101,11 @@ fn two_clones_releasing_the_same_tag_at_once_converge() {
         }
         let v = &version[1..];
         assert_eq!(
-            index.files().iter().filter(|f| f.contains(&format!("-{v}"))).count(),
+            index
+                .files()
+                .iter()
+                .filter(|f| f.contains(&format!("-{v}")))
+                .count(),
             2,
             "{:?}",
             index.files()
@@ -116,7 +123,7 @@ fn two_clones_releasing_the_same_tag_at_once_converge() {
 fn listing_lag_is_waited_for_and_never_reverted() {
     let sandbox = Sandbox::new();
     let index = Index::start();
-    let lagging = Proxy::start(index.port, Fault::HideNewFiles(Duration::from_secs(8)));
+    let lagging = Proxy::start(index.port, Fault::HideNewFiles(Duration::from_secs(15)));
     sandbox.plain_tag("v0.7.0");
     let run = |timeout: &str, args: &[&str]| {
         let mut all = vec!["release", "v0.7.0"];
@@ -140,7 +147,10 @@ fn listing_lag_is_waited_for_and_never_reverted() {
     let subjects = git(&sandbox.remote, &["log", "--format=%s", "root"]);
     assert!(!subjects.contains("Revert"), "{subjects}");
     assert_eq!(
-        subjects.lines().filter(|l| l.starts_with("Release v0.7.0")).count(),
+        subjects
+            .lines()
+            .filter(|l| l.starts_with("Release v0.7.0"))
+            .count(),
         2,
         "{subjects}"
     );
@@ -202,20 +212,31 @@ fn changes_after_the_tag_are_refused_or_kept_out_of_the_release() {
     assert_eq!(snapshot(&sandbox, &index), before);
 
     git(&sandbox.work, &["revert", "--no-edit", "HEAD"]);
-    add_changelog_entry(&sandbox.work, "🧹 Merged during the release ([#77](https://x/77))");
+    add_changelog_entry(
+        &sandbox.work,
+        "🧹 Merged during the release ([#77](https://x/77))",
+    );
     sandbox.commit_and_push("Late entry");
-    expect(&output(release(&sandbox.work, &index, "v0.7.0")), 0, &["released v0.7.0"]);
+    expect(
+        &output(release(&sandbox.work, &index, "v0.7.0")),
+        0,
+        &["released v0.7.0"],
+    );
     let changelog = remote_file(&sandbox, "root", "CHANGELOG.md");
     let (recent, released) = changelog.split_once("\n## v0.7.0\n").expect("heading");
-    assert!(recent.contains("## Recent Changes") && recent.contains("#77"), "{changelog}");
+    assert!(
+        recent.contains("## Recent Changes") && recent.contains("#77"),
+        "{changelog}"
+    );
     assert!(!released.contains("#77"), "{changelog}");
     assert!(released.contains("cargo xtask release"), "{changelog}");
     let sdist = index.packages.join("mindoff_dataport-0.7.0.tar.gz");
-    let member = |name: &str| {
-        run_ok(Command::new("tar").args(["-xzOf", path_str(&sdist), name]))
-    };
+    let member = |name: &str| run_ok(Command::new("tar").args(["-xzOf", path_str(&sdist), name]));
     let shipped = member("mindoff_dataport-0.7.0/CHANGELOG.md");
-    assert!(shipped.contains("## v0.7.0") && !shipped.contains("#77"), "{shipped}");
+    assert!(
+        shipped.contains("## v0.7.0") && !shipped.contains("#77"),
+        "{shipped}"
+    );
     let metadata = member("mindoff_dataport-0.7.0/PKG-INFO");
     assert!(!metadata.contains("attrs"), "{metadata}");
 }
@@ -240,11 +261,22 @@ fn versions_on_the_index_are_never_released_again() {
     assert_eq!(snapshot(&sandbox, &index), before);
     fs::remove_file(&newer).expect("remove");
 
-    expect(&output(release(&sandbox.work, &index, "v0.7.0")), 0, &["released v0.7.0"]);
+    expect(
+        &output(release(&sandbox.work, &index, "v0.7.0")),
+        0,
+        &["released v0.7.0"],
+    );
     // Re-create the tag on other code.
     git(&sandbox.work, &["tag", "-d", "v0.7.0"]);
-    git(&sandbox.work, &["push", "-q", "origin", ":refs/tags/v0.7.0"]);
-    fs::write(sandbox.work.join("src/mindoff_dataport/fix.py"), "FIX = 1\n").expect("write");
+    git(
+        &sandbox.work,
+        &["push", "-q", "origin", ":refs/tags/v0.7.0"],
+    );
+    fs::write(
+        sandbox.work.join("src/mindoff_dataport/fix.py"),
+        "FIX = 1\n",
+    )
+    .expect("write");
     sandbox.commit_and_push("A fix");
     sandbox.plain_tag("v0.7.0");
     let before = snapshot(&sandbox, &index);
@@ -254,9 +286,16 @@ fn versions_on_the_index_are_never_released_again() {
         &["other files than the tagged source", "v0.7.1"],
     );
     git(&sandbox.work, &["tag", "-d", "v0.7.0"]);
-    git(&sandbox.work, &["push", "-q", "origin", ":refs/tags/v0.7.0"]);
+    git(
+        &sandbox.work,
+        &["push", "-q", "origin", ":refs/tags/v0.7.0"],
+    );
     let after_delete = snapshot(&sandbox, &index);
-    let out = output(with_index(sandbox.xtask(&["tag", "v0.7.0"]), &index, PASSWORD));
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
     expect(&out, 2, &["v0.7.1"]);
     assert_eq!(snapshot(&sandbox, &index), after_delete);
     assert_ne!(before, after_delete);
@@ -282,12 +321,23 @@ fn a_repository_without_tags_still_refuses_old_versions() {
     for version in ["v0.5.1", "v0.6.0"] {
         sandbox.plain_tag(version);
         let before = snapshot(&sandbox, &index);
-        expect(&output(release(&sandbox.work, &index, version)), 2, &["v0.6.1"]);
+        expect(
+            &output(release(&sandbox.work, &index, version)),
+            2,
+            &["v0.6.1"],
+        );
         assert_eq!(snapshot(&sandbox, &index), before, "{version}");
         git(&sandbox.work, &["tag", "-d", version]);
-        git(&sandbox.work, &["push", "-q", "origin", &format!(":refs/tags/{version}")]);
+        git(
+            &sandbox.work,
+            &["push", "-q", "origin", &format!(":refs/tags/{version}")],
+        );
     }
-    let out = output(with_index(sandbox.xtask(&["tag", "v0.6.1"]), &index, PASSWORD));
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.6.1"]),
+        &index,
+        PASSWORD,
+    ));
     expect(&out, 0, &["tagged v0.6.1"]);
     assert!(remote_file(&sandbox, "v0.6.1", "pyproject.toml").contains("version = \"0.6.1\""));
 }
@@ -335,7 +385,10 @@ fn credentials_in_the_index_url_stay_out_of_argv_and_output() {
     let all = expect(&run(wrong), 1, &["refused the credentials"]);
     assert!(!all.contains(wrong), "{all}");
     let all = expect(&run(PASSWORD), 0, &["released v0.7.0"]);
-    assert!(!all.contains(PASSWORD) && !all.contains("::add-mask::"), "{all}");
+    assert!(
+        !all.contains(PASSWORD) && !all.contains("::add-mask::"),
+        "{all}"
+    );
     let argv = fs::read_to_string(&log).expect("argv log");
     assert!(argv.contains("twine"), "{argv}");
     assert!(!argv.contains(PASSWORD) && !argv.contains(wrong), "{argv}");

@@ -130,7 +130,12 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut upstream = TcpStream::connect(("127.0.0.1", shared.upstream))?;
     let mut request = format!("{request_line}\r\n");
     for line in &head[1..] {
-        let name = line.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if name == "connection" || (hide.is_some() && name == "accept") {
             continue;
         }
