@@ -349,6 +349,21 @@ to read it)",
             )));
         }
 
+        // Cheap refusals first: the GitHub Release, the tagged release files.
+        let origin_url = self.remote_url();
+        let github = github::check_release(self.sh, &tag, origin_url.as_deref())?;
+        println!("    {github}");
+        // Ordering against the tag's own changelog first: it names the next
+        // version where the rotation would only say "not newer".
+        let own_heading = self.heading_is_own(&tag_commit)?;
+        let tagged_log = self
+            .git
+            .show_text(&tag_commit, changelog::FILE, changelog::FILE)?
+            .unwrap_or_default();
+        let early = known_versions(&[], &[], &[], &tagged_log, &tag, own_heading);
+        release_rules::check_order(&tag, &early)?;
+        self.check_tagged_files(&tag_commit)?;
+
         // The index: the source of truth for "released".
         let listed = self.listing()?;
         let versions = index::listed_versions(&self.project, &listed);
@@ -387,7 +402,6 @@ is never replaced: release the next patch, `cargo xtask tag {}`",
             .git
             .show_text(&base, changelog::FILE, changelog::FILE)?
             .unwrap_or_default();
-        let own_heading = self.heading_is_own(&tag_commit)?;
         let known = known_versions(
             &self.git.release_tags()?,
             &remote_tags,
@@ -426,9 +440,6 @@ trusted publishing",
                 config.upload_url
             );
         }
-        let origin_url = self.remote_url();
-        let github = github::check_release(self.sh, &tag, origin_url.as_deref())?;
-        println!("    {github}");
 
         if self.preflight.is_none() {
             let built = self.preflight_build(&tag_commit)?;
@@ -492,6 +503,23 @@ then dry-run again",
                 self.opts.remote
             ))),
         }
+    }
+
+    /// The tag's own release files parse and take the release edits.
+    fn check_tagged_files(&self, tag_commit: &str) -> Result<()> {
+        let tag = self.tag();
+        let at = |e: BadInput| BadInput(format!("at {tag}, {}", e.0));
+        let file = |name: &str| -> Result<String> {
+            self.git
+                .show_text(tag_commit, name, name)
+                .map_err(|e| e.context(format!("at {tag}")))?
+                .ok_or_else(|| anyhow!(BadInput(format!("at {tag}, {name} does not exist"))))
+        };
+        let py = file(pyproject::FILE)?;
+        pyproject::read_name(&py).map_err(at)?;
+        pyproject::sync_version(&py, tag).map_err(at)?;
+        changelog::rotate(&file(changelog::FILE)?, tag).map_err(at)?;
+        Ok(())
     }
 
     /// Whether a `## vX.Y.Z` heading on root is this release's own: it

@@ -111,15 +111,18 @@ fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)
     let remote_tags = git.remote_tags(remote)?;
     let head = git.commit_of("HEAD")?.context("reading HEAD")?;
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
-    let config = IndexConfig::from_env(sh, root)?;
-    let listed = config.fetch(&project).with_context(|| {
-        format!(
-            "reading the package index {} (a tag is only made for a version the index \
+    let read_index = || -> Result<(Vec<index::IndexFile>, Vec<(String, bool)>)> {
+        let config = IndexConfig::from_env(sh, root)?;
+        let listed = config.fetch(&project).with_context(|| {
+            format!(
+                "reading the package index {} (a tag is only made for a version the index \
 does not have; XTASK_INDEX_URL sets where to read it)",
-            config.simple_base
-        )
-    })?;
-    let versions = index::listed_versions(&project, &listed);
+                config.simple_base
+            )
+        })?;
+        let versions = index::listed_versions(&project, &listed);
+        Ok((listed, versions))
+    };
     if opts.github_release && github::Api::from_env(sh, remote_url(sh, remote).as_deref()).is_none()
     {
         bail!(BadInput(
@@ -141,6 +144,7 @@ GitHub URL as the remote): set them, or tag without --github-release; nothing wa
         let released = changelog::section(&log, tag).is_some();
         let pushed = git.commit_of(&upstream)?.as_deref() == Some(&head);
         if existing == head && on_remote.as_deref() == Some(&head) && released && pushed {
+            let (listed, versions) = read_index()?;
             return already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions);
         }
         bail!(BadInput(format!(
@@ -161,15 +165,22 @@ release commit lands on top of the published branch"
         ))),
     }
 
+    // Ordering against tags and the changelog, the release files, then the
+    // index and every known version.
     let log = read(root, changelog::FILE)?;
-    let known = known_versions(
-        &git.release_tags()?,
-        &remote_tags,
-        &versions,
-        &log,
-        tag,
-        false,
-    );
+    let local_tags = git.release_tags()?;
+    let early = known_versions(&local_tags, &remote_tags, &[], &log, tag, false);
+    release_rules::check_order(tag, &early)?;
+    let mut edits: Vec<(&'static str, String, String)> = Vec::new();
+    if let Edit::Changed(after) = changelog::rotate(&log, tag)? {
+        edits.push((changelog::FILE, log.clone(), after));
+    }
+    let py = read(root, pyproject::FILE)?;
+    if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
+        edits.push((pyproject::FILE, py, after));
+    }
+    let (_, versions) = read_index()?;
+    let known = known_versions(&local_tags, &remote_tags, &versions, &log, tag, false);
     if release_rules::check_order(tag, &known)? == Standing::OnIndex {
         bail!(BadInput(format!(
             "{project} {} is already on the package index: a version is published once. \
@@ -177,14 +188,6 @@ Tag the next patch: `cargo xtask tag {}`",
             tag.pep440(),
             release_rules::next_release(tag, &known)
         )));
-    }
-    let mut edits: Vec<(&'static str, String, String)> = Vec::new();
-    if let Edit::Changed(after) = changelog::rotate(&log, tag)? {
-        edits.push((changelog::FILE, log, after));
-    }
-    let py = read(root, pyproject::FILE)?;
-    if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
-        edits.push((pyproject::FILE, py, after));
     }
     // Exactly what the tag will hold, built and checked in a temporary place.
     let python = Tools::ensure(sh, root)?.python();
