@@ -243,6 +243,8 @@ Resume with `cargo xtask release {tag}`",
         }
         if !self.opts.dry_run {
             println!("released {}", self.tag());
+            self.output("version", self.tag().pep440());
+            self.output("tag", self.tag().to_string());
             self.output("released", "true".into());
         }
         Ok(())
@@ -379,6 +381,8 @@ to read it)",
 sha256 of the tagged source"
                     );
                     self.record_release_commit(&base)?;
+                    self.output("version", version.clone());
+                    self.output("tag", tag.to_string());
                     self.output("released", "true".into());
                     self.preflight = Some(built);
                     return Ok((format!("{tag} is already released: nothing to do"), Verdict::AlreadyReleased));
@@ -445,8 +449,8 @@ trusted publishing",
             let built = self.preflight_build(&tag_commit)?;
             self.preflight = Some(built);
         }
-        self.output("tag", tag.to_string());
         self.output("version", version);
+        self.output("tag", tag.to_string());
         self.output("released", "false".into());
         Ok((
             format!(
