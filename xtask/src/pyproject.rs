@@ -61,7 +61,7 @@ fn clip_lines(message: &str) -> String {
     message
         .lines()
         .take(6)
-        .map(|l| clip(l))
+        .map(clip)
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -971,14 +971,17 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         let dist = self.dist();
         let mut accepted = 0;
         let mut existing = 0;
-        // One file per twine run: each answer is known for sure, so a
-        // failure after the first file still knows the version is published.
-        for file in &to_upload {
-            let path = dist.join(&file.filename);
+        let mut remaining: Vec<String> = to_upload.iter().map(|f| f.filename.clone()).collect();
+        // One twine run for the files, again for those after one the index
+        // already had. Twine stops at the first failure, so which files it
+        // delivered is known even when a later one fails: then the version
+        // is published, never reverted.
+        while !remaining.is_empty() {
+            let paths: Vec<Utf8PathBuf> = remaining.iter().map(|f| dist.join(f)).collect();
             let sh = self.sh;
             let mut upload = cmd!(
                 sh,
-                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar --repository-url {url} {path}"
+                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
             )
             .env("COLUMNS", COLUMNS)
             .env("TWINE_REPOSITORY_URL", &url)
@@ -1006,24 +1009,36 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             {
                 println!("    | {line}");
             }
-            match release_rules::upload_outcome(out.status.success(), &report) {
-                Upload::Accepted => accepted += 1,
-                Upload::AlreadyThere => existing += 1,
-                Upload::Failed => {
+            let (delivered, stop) =
+                release_rules::read_upload(&remaining, out.status.success(), &report);
+            accepted += delivered.len();
+            if !delivered.is_empty() {
+                self.mark_uploaded()?;
+            }
+            match stop {
+                None => break,
+                Some((file, Upload::AlreadyThere)) => {
+                    existing += 1;
+                    self.mark_uploaded()?;
+                    let at = remaining.iter().position(|f| *f == file).unwrap_or(0);
+                    remaining.drain(..=at);
+                }
+                Some((file, _)) => {
                     let hint = if report.contains("403") || report.contains("401") {
                         ": the index refused the credentials; check TWINE_USERNAME and \
 TWINE_PASSWORD (or the trusted publisher)"
-                    } else if report.contains("Connection") || report.contains("connection") {
+                    } else if report.to_ascii_lowercase().contains("connection") {
                         ": the connection to the index failed"
                     } else {
                         ""
                     };
-                    if accepted + existing > 0 {
-                        self.mark_uploaded()?;
-                    }
+                    let which = if file.is_empty() {
+                        "twine upload".to_string()
+                    } else {
+                        format!("twine upload of {file}")
+                    };
                     bail!(
-                        "twine upload of {} to {url} failed{hint}{}",
-                        file.filename,
+                        "{which} to {url} failed{hint}{}",
                         if self.uploaded {
                             format!(
                                 ". Other files of {} are on the index: it is published, not \
@@ -1037,7 +1052,6 @@ reverted; resume with `cargo xtask release {}`",
                     );
                 }
             }
-            self.mark_uploaded()?;
         }
         if existing == to_upload.len() {
             return Ok(format!(

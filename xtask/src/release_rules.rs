@@ -283,6 +283,32 @@ pub fn upload_outcome(success: bool, output: &str) -> Upload {
     }
 }
 
+/// What a `twine upload` of several files did to each. Twine uploads in
+/// order and stops at the first failure, so the files it started before
+/// the last one it started were accepted; the last one's fate is read from
+/// the output. `None` as the stop: every file was accepted.
+pub fn read_upload(
+    files: &[String],
+    success: bool,
+    output: &str,
+) -> (Vec<String>, Option<(String, Upload)>) {
+    let started: Vec<&String> = output
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Uploading "))
+        .filter_map(|name| files.iter().find(|f| f.as_str() == name.trim()))
+        .collect();
+    if success {
+        return (files.to_vec(), None);
+    }
+    match started.split_last() {
+        None => (Vec::new(), Some((String::new(), Upload::Failed))),
+        Some((last, before)) => (
+            before.iter().map(|f| f.to_string()).collect(),
+            Some((last.to_string(), upload_outcome(false, output))),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +422,31 @@ mod tests {
         for bad in ["", "5x", "-1", "+5", "1.5", "5 s", "m"] {
             assert!(parse_timeout("T", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn multi_file_uploads_are_read_file_by_file() {
+        let files = vec!["a.whl".to_string(), "a.tar.gz".to_string()];
+        let started = "Uploading distributions to http://x/\nUploading a.whl\n";
+        assert_eq!(read_upload(&files, true, started), (files.clone(), None));
+        let dropped = format!("{started}Uploading a.tar.gz\nERROR ConnectionError: aborted\n");
+        assert_eq!(
+            read_upload(&files, false, &dropped),
+            (
+                vec!["a.whl".into()],
+                Some(("a.tar.gz".into(), Upload::Failed))
+            )
+        );
+        let exists =
+            format!("{started}ERROR HTTPError: 400 Bad Request\nPackage 'a.whl' already exists!\n");
+        assert_eq!(
+            read_upload(&files, false, &exists),
+            (Vec::new(), Some(("a.whl".into(), Upload::AlreadyThere)))
+        );
+        assert_eq!(
+            read_upload(&files, false, "ERROR InvalidConfiguration\n"),
+            (Vec::new(), Some((String::new(), Upload::Failed)))
+        );
     }
 
     #[test]

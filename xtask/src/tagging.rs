@@ -42,6 +42,9 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     result
 }
 
+/// The index's files of the project, and its versions with their yank flag.
+type Listing = (Vec<index::IndexFile>, Vec<(String, bool)>);
+
 /// What the checks found.
 enum State {
     /// Tag and release commit are pushed already.
@@ -111,7 +114,7 @@ fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)
     let remote_tags = git.remote_tags(remote)?;
     let head = git.commit_of("HEAD")?.context("reading HEAD")?;
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
-    let read_index = || -> Result<(Vec<index::IndexFile>, Vec<(String, bool)>)> {
+    let read_index = || -> Result<Listing> {
         let config = IndexConfig::from_env(sh, root)?;
         let listed = config.fetch(&project).with_context(|| {
             format!(

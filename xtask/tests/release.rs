@@ -211,15 +211,15 @@ fn a_refused_upload_reverts_the_heading_and_a_rerun_converges() {
 #[test]
 fn a_source_that_does_not_build_is_refused_before_any_change() {
     let index = Index::start();
-    let broken_readme = |sandbox: &Sandbox| {
+    fn broken_readme(sandbox: &Sandbox) {
         edit(
             sandbox,
             "pyproject.toml",
             "readme = \"README.md\"",
             "readme = \"MISSING.md\"",
         );
-    };
-    let broken_markup = |sandbox: &Sandbox| {
+    }
+    fn broken_markup(sandbox: &Sandbox) {
         edit(
             sandbox,
             "pyproject.toml",
@@ -231,10 +231,11 @@ fn a_source_that_does_not_build_is_refused_before_any_change() {
             "Broken\n=====\n\n`unclosed\n\n.. image::\n",
         )
         .expect("write");
-    };
-    let cases: [(&dyn Fn(&Sandbox), &str); 2] = [
-        (&broken_readme, "does not build"),
-        (&broken_markup, "fails its checks"),
+    }
+    type Breaker = fn(&Sandbox);
+    let cases: [(Breaker, &str); 2] = [
+        (broken_readme, "does not build"),
+        (broken_markup, "fails its checks"),
     ];
     for (breaks, message) in cases {
         let sandbox = Sandbox::new();
