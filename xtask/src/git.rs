@@ -268,14 +268,23 @@ and your access to it"
         Ok(self.commit_of(&format!("refs/heads/{branch}"))?.is_some())
     }
 
-    /// The first-parent commits after `from` up to `to`, oldest first.
-    pub fn first_parent_commits(&self, from: &str, to: &str) -> Result<Vec<String>> {
+    /// The first-parent commits after `from` up to `to` that change one of
+    /// `paths` (any commit when empty), oldest first.
+    pub fn first_parent_commits(
+        &self,
+        from: &str,
+        to: &str,
+        paths: &[&str],
+    ) -> Result<Vec<String>> {
         let sh = self.sh;
         let range = format!("{from}..{to}");
-        let out = cmd!(sh, "git rev-list --reverse --first-parent {range} --")
-            .quiet()
-            .read()
-            .with_context(|| format!("listing the commits {range}"))?;
+        let out = cmd!(
+            sh,
+            "git rev-list --reverse --first-parent {range} -- {paths...}"
+        )
+        .quiet()
+        .read()
+        .with_context(|| format!("listing the commits {range}"))?;
         Ok(out.lines().map(str::to_string).collect())
     }
 

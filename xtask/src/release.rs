@@ -24,7 +24,7 @@ use crate::github;
 use crate::index::{self, IndexConfig, IndexFile, LocalFile, Publication};
 use crate::input::{clip, read, BadInput};
 use crate::pyproject;
-use crate::release_rules::{self, Known, Source, Standing, Upload};
+use crate::release_rules::{self, Known, Source, Upload};
 use crate::secrets;
 use crate::tagged_build::{self, Built, COLUMNS};
 use crate::tools::Tools;
@@ -414,9 +414,7 @@ is never replaced: release the next patch, `cargo xtask tag {}`",
             &tag,
             own_heading,
         );
-        match release_rules::check_order(&tag, &known)? {
-            Standing::OnIndex | Standing::New => {}
-        }
+        release_rules::check_order(&tag, &known)?;
 
         // Root may differ from the tag only by the release's own edits.
         match self.find_release_commit(&tag_commit, &base)? {
@@ -590,7 +588,9 @@ then dry-run again",
         let mut commits = vec![tag_commit.to_string()];
         commits.extend(
             self.git
-                .first_parent_commits(tag_commit, upto)?
+                // Only a commit that touches a release file can change
+                // whether heading and version stand together.
+                .first_parent_commits(tag_commit, upto, &[changelog::FILE, pyproject::FILE])?
                 .into_iter()
                 .take(RELEASE_COMMIT_SEARCH),
         );

@@ -283,7 +283,7 @@ fn versions_on_the_index_are_never_released_again() {
     expect(
         &output(release(&sandbox.work, &index, "v0.7.0")),
         2,
-        &["other files than the tagged source", "v0.7.1"],
+        &["released", "v0.7.1"],
     );
     git(&sandbox.work, &["tag", "-d", "v0.7.0"]);
     git(
