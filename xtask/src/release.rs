@@ -365,6 +365,15 @@ to read it)",
         let early = known_versions(&[], &[], &[], &tagged_log, &tag, own_heading);
         release_rules::check_order(&tag, &early)?;
         self.check_tagged_files(&tag_commit)?;
+        // The build runs while the remaining checks do.
+        let python = self.python()?;
+        let mut pending = Some(tagged_build::start_build(
+            self.sh,
+            &python,
+            &self.git,
+            &tag_commit,
+            &tag,
+        )?);
 
         // The index: the source of truth for "released".
         let listed = self.listing()?;
@@ -373,7 +382,7 @@ to read it)",
         if let Some((_, true)) = this {
             // Spent: checked with the other known versions below.
         } else if this.is_some() {
-            let built = self.preflight_build(&tag_commit)?;
+            let built = self.finish_build(pending.take())?;
             match index::compare(&self.project, &version, &built.files, &listed) {
                 Ok(Publication::Complete) => {
                     println!(
@@ -444,7 +453,7 @@ trusted publishing",
         }
 
         if self.preflight.is_none() {
-            let built = self.preflight_build(&tag_commit)?;
+            let built = self.finish_build(pending.take())?;
             self.preflight = Some(built);
         }
         self.output("version", version);
@@ -544,16 +553,10 @@ then dry-run again",
         }
     }
 
-    fn preflight_build(&mut self, tag_commit: &str) -> Result<Built> {
+    fn finish_build(&mut self, pending: Option<tagged_build::PendingBuild>) -> Result<Built> {
+        let pending = pending.context("the preflight build was not started")?;
         let python = self.python()?;
-        let built = tagged_build::build_revision(
-            self.sh,
-            &python,
-            &self.git,
-            tag_commit,
-            self.tag(),
-            &self.project,
-        )?;
+        let built = pending.finish(self.sh, &python, &self.project)?;
         for f in &built.files {
             println!("    {}  sha256 {}", f.filename, f.sha256);
         }

@@ -96,26 +96,94 @@ pub fn build_revision(
     tag: &Tag,
     project: &str,
 ) -> Result<Built> {
+    start_build(sh, python, git, rev, tag)?.finish(sh, python, project)
+}
+
+/// A build running in the background while the other checks run.
+pub struct PendingBuild {
+    scratch: Option<Scratch>,
+    out: Utf8PathBuf,
+    log: Utf8PathBuf,
+    child: Option<std::process::Child>,
+    rev: String,
+    tag: Tag,
+}
+
+/// Prepares `rev`'s tree with the release's edits and starts its build.
+pub fn start_build(
+    sh: &Shell,
+    python: &Utf8Path,
+    git: &Git,
+    rev: &str,
+    tag: &Tag,
+) -> Result<PendingBuild> {
     let scratch = Scratch::new("build")?;
     let tree = prepare_tree(git, rev, tag, &scratch)?;
     let out = scratch.path().join("dist");
+    let log = scratch.path().join("build.log");
     let epoch = git.commit_time(rev)?;
-    build(sh, python, &tree, &out, &epoch).map_err(|e| {
-        anyhow::Error::new(BadInput(format!(
-            "the source at {rev} with the {tag} edits does not build: {e:#}"
-        )))
-    })?;
-    let files = dist_files(&out, project, tag)?;
-    check(sh, python, &out, &files).map_err(|e| {
-        anyhow::Error::new(BadInput(format!(
-            "the {tag} build of {rev} fails its checks: {e:#}"
-        )))
-    })?;
-    Ok(Built {
-        _scratch: scratch,
+    let file = fs::File::create(&log).with_context(|| format!("creating {log}"))?;
+    let err = file.try_clone().with_context(|| format!("opening {log}"))?;
+    // The backend is pinned and hash-locked in the managed tools, so an
+    // isolated build environment would only re-download the same thing.
+    let mut command: std::process::Command =
+        cmd!(sh, "{python} -m build --no-isolation --outdir {out} {tree}")
+            .env("SOURCE_DATE_EPOCH", &epoch)
+            .into();
+    let child = command
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .context("starting python -m build")?;
+    Ok(PendingBuild {
+        scratch: Some(scratch),
         out,
-        files,
+        log,
+        child: Some(child),
+        rev: rev.to_string(),
+        tag: tag.clone(),
     })
+}
+
+impl PendingBuild {
+    /// Waits for the build, then checks the files.
+    pub fn finish(mut self, sh: &Shell, python: &Utf8Path, project: &str) -> Result<Built> {
+        let (rev, tag) = (self.rev.clone(), self.tag.clone());
+        let status = match self.child.take() {
+            Some(mut child) => child.wait().context("waiting for python -m build")?,
+            None => bail!("the build of {rev} was not started"),
+        };
+        if !status.success() {
+            let output = fs::read_to_string(&self.log).unwrap_or_default();
+            bail!(BadInput(format!(
+                "the source at {rev} with the {tag} edits does not build: python -m build \
+failed:\n{}",
+                tail(&output, b"")
+            )));
+        }
+        let files = dist_files(&self.out, project, &tag)?;
+        check(sh, python, &self.out, &files).map_err(|e| {
+            anyhow::Error::new(BadInput(format!(
+                "the {tag} build of {rev} fails its checks: {e:#}"
+            )))
+        })?;
+        let scratch = self.scratch.take().context("the build's directory")?;
+        Ok(Built {
+            _scratch: scratch,
+            out: self.out.clone(),
+            files,
+        })
+    }
+}
+
+impl Drop for PendingBuild {
+    fn drop(&mut self) {
+        // Abandoned (another check refused first): stop it, by its own id.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// `python -m build` of `tree` into `out` (emptied first), reproducible:
@@ -130,8 +198,6 @@ pub fn build(
     if out.exists() {
         fs::remove_dir_all(out).with_context(|| format!("cleaning {out}"))?;
     }
-    // The backend is pinned and hash-locked in the managed tools, so an
-    // isolated build environment would only re-download the same thing.
     let result = cmd!(sh, "{python} -m build --no-isolation --outdir {out} {tree}")
         .env("SOURCE_DATE_EPOCH", epoch)
         .quiet()

@@ -182,6 +182,10 @@ release commit lands on top of the published branch"
     if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
         edits.push((pyproject::FILE, py, after));
     }
+    // Exactly what the tag will hold, built in a temporary place while the
+    // index is read.
+    let python = Tools::ensure(sh, root)?.python();
+    let pending = tagged_build::start_build(sh, &python, &git, &head, tag)?;
     let (_, versions) = read_index()?;
     let known = known_versions(&local_tags, &remote_tags, &versions, &log, tag, false);
     if release_rules::check_order(tag, &known)? == Standing::OnIndex {
@@ -192,9 +196,7 @@ Tag the next patch: `cargo xtask tag {}`",
             release_rules::next_release(tag, &known)
         )));
     }
-    // Exactly what the tag will hold, built and checked in a temporary place.
-    let python = Tools::ensure(sh, root)?.python();
-    let built = tagged_build::build_revision(sh, &python, &git, &head, tag, &project)?;
+    let built = pending.finish(sh, &python, &project)?;
     for f in &built.files {
         println!("    would tag: {}  sha256 {}", f.filename, f.sha256);
     }
