@@ -294,14 +294,21 @@ consistent, 1 otherwise.",
         args: "vX.Y.Z",
         summary: "make the release commit and annotated tag on root, and push both atomically",
         about: "The maintainer's side of a release, run before publishing the GitHub Release. \
-Checks that the tree is clean, HEAD is the release branch and in sync with the remote, the \
-tag is new and newer than every release tag, and `## Recent Changes` has entries. Then \
-makes one commit \"Release vX.Y.Z\" (changelog heading and pyproject.toml version), the \
-annotated tag \"Release vX.Y.Z\" on it, and pushes branch and tag in one atomic push. If \
-the push is refused, the local commit and tag are undone. Re-running after success is a \
-no-op. With --github-release it also publishes the GitHub Release (GITHUB_TOKEN, \
-GITHUB_REPOSITORY or the remote's URL, GITHUB_API_URL): titled exactly vX.Y.Z, with that \
-version's changelog section as notes; an existing release with the right title is kept.",
+Runs the release's preflight first, so a pushed tag is always releasable: the tree is clean, \
+HEAD is the release branch and in sync with the remote, the tag is new and newer than every \
+release known anywhere (tags here and on the remote, every version on the package index, \
+yanked ones included, released CHANGELOG.md headings; a version the index has is never \
+tagged again: the next patch is named), `## Recent Changes` has entries, pyproject.toml has \
+a name and a literal version, and exactly what will be tagged builds and passes \
+`twine check --strict` (in a temporary directory). The index is read as `release` reads it \
+(TWINE_REPOSITORY_URL, XTASK_INDEX_URL). Then makes one commit \"Release vX.Y.Z\" (changelog \
+heading and pyproject.toml version), the annotated tag \"Release vX.Y.Z\" on it, and pushes \
+branch and tag in one atomic push. If the push is refused, the local commit and tag are \
+undone; losing the race to an identical `tag` run is success. Re-running after success is a \
+no-op. With --github-release (its GITHUB_TOKEN and repository checked before any push) it \
+also publishes the GitHub Release (GITHUB_TOKEN, GITHUB_REPOSITORY or the remote's URL, \
+GITHUB_API_URL): titled exactly vX.Y.Z, with that version's changelog section as notes; an \
+existing release with the right title is kept.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {
