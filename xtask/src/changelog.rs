@@ -504,6 +504,239 @@ pub fn section(text: &str, tag: &Tag) -> Option<String> {
     Some(body.trim().replace("\r\n", "\n").replace('\r', "\n"))
 }
 
+/// The release edit of root's `CHANGELOG.md` for a tag that may predate
+/// it (the GitHub flow tags root before the release commits): `## vX.Y.Z`
+/// gets exactly the tagged section, and entries that reached root after
+/// the tag stay under a fresh `## Recent Changes` above it, unreleased.
+/// Apart from `## Recent Changes`, the result must equal the tagged file
+/// after its own rotation; any other difference is refused.
+pub fn rotate_after_tag(root: &str, tagged: &str, tag: &Tag) -> Result<Edit, BadInput> {
+    let name = tag.to_string();
+    let tag_after = match rotate(tagged, tag) {
+        Ok(Edit::Changed(text)) => text,
+        Ok(Edit::Unchanged) => tagged.to_string(),
+        Err(e) => return Err(BadInput(format!("at {tag}, {}", e.0))),
+    };
+    let tdoc = Doc::parse(&tag_after);
+    let Some(release) = one_heading(&tdoc, &name)? else {
+        return Err(BadInput(format!(
+            "at {tag}, {FILE} has no `## {name}` after rotation"
+        )));
+    };
+    let section: Vec<&str> = tdoc.lines[release..tdoc.section_end(release)]
+        .iter()
+        .map(|l| l.full)
+        .collect();
+    let released: Vec<&str> = tdoc.lines[release..tdoc.section_end(release)]
+        .iter()
+        .filter(|l| l.is_entry())
+        .map(|l| l.content().trim())
+        .collect();
+
+    let rdoc = Doc::parse(root);
+    let result = if one_heading(&rdoc, &name)?.is_some() {
+        root.to_string()
+    } else {
+        let recent = one_heading(&rdoc, RECENT)?.ok_or_else(|| {
+            BadInput(format!(
+                "{FILE} has neither `## {RECENT}` nor `## {name}`: the entries {tag} releases \
+must stay under `## {RECENT}` until the release"
+            ))
+        })?;
+        let end = rdoc.section_end(recent);
+        let leftover = unreleased_entries(&rdoc.lines[recent + 1..end], &released);
+        let all = |range: std::ops::Range<usize>| -> Vec<&str> {
+            rdoc.lines[range].iter().map(|l| l.full).collect()
+        };
+        let mut parts = all(0..recent);
+        let body;
+        if let Some(rendered) = leftover {
+            body = rendered;
+            parts.push(rdoc.lines[recent].full);
+            parts.push(&body);
+        }
+        parts.extend(section.iter().copied());
+        parts.extend(all(end..rdoc.lines.len()));
+        rdoc.assemble(&parts)
+    };
+    let (ours, theirs) = (without_recent(&result)?, without_recent(&tag_after)?);
+    if ours != theirs {
+        let at = ours
+            .lines()
+            .zip(theirs.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| ours.lines().count().min(theirs.lines().count()));
+        let line = ours
+            .lines()
+            .nth(at)
+            .or(theirs.lines().nth(at))
+            .unwrap_or("");
+        let number = root
+            .lines()
+            .position(|l| l == line)
+            .map_or(String::new(), |i| format!(":{}", i + 1));
+        return Err(BadInput(format!(
+            "{FILE}{number}: differs from the tagged {FILE} outside `## {RECENT}` (`{}`): \
+only new entries under `## {RECENT}` may arrive after the tag. Tag the current commit as \
+a new version instead, or restore the file as tagged",
+            crate::input::clip(line.trim_end())
+        )));
+    }
+    Ok(if result == root {
+        Edit::Unchanged
+    } else {
+        Edit::Changed(result)
+    })
+}
+
+/// The lines of a `## Recent Changes` body without the entries already
+/// released (and their continuation lines), rendered with empty
+/// categories dropped; `None` when no entry is left.
+fn unreleased_entries(lines: &[Line], released: &[&str]) -> Option<String> {
+    let mut kept: Vec<Line> = Vec::new();
+    let mut dropping = false;
+    for line in lines {
+        if line.is_entry() {
+            dropping = released.contains(&line.content().trim());
+        } else if line.is_blank() || line.h3().is_some() || !line.full.starts_with([' ', '\t']) {
+            dropping = false;
+        }
+        if !dropping {
+            kept.push(*line);
+        }
+    }
+    if !kept.iter().any(Line::is_entry) {
+        return None;
+    }
+    let mut body = Body::parse(&kept);
+    body.groups
+        .retain(|(_, lines)| lines.iter().any(Line::is_entry));
+    for (_, lines) in body.groups.iter_mut() {
+        lines.dedup_by(|a, b| a.is_blank() && b.is_blank());
+    }
+    body.preamble.dedup_by(|a, b| a.is_blank() && b.is_blank());
+    let eol = lines
+        .first()
+        .map(|l| &l.full[l.content().len()..])
+        .filter(|e| !e.is_empty())
+        .unwrap_or("\n");
+    let mut out = body.render(eol);
+    if !(out.ends_with("\n\n") || out.ends_with("\n\r\n")) {
+        if !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        out.push_str(eol);
+    }
+    Some(out)
+}
+
+/// The text without its `## Recent Changes` section.
+fn without_recent(text: &str) -> Result<String, BadInput> {
+    let doc = Doc::parse(text);
+    let Some(at) = one_heading(&doc, RECENT)? else {
+        return Ok(text.to_string());
+    };
+    let end = doc.section_end(at);
+    let parts: Vec<&str> = doc.lines[..at]
+        .iter()
+        .chain(&doc.lines[end..])
+        .map(|l| l.full)
+        .collect();
+    Ok(doc.assemble(&parts))
+}
+
+/// Every released `## vX.Y.Z` heading, in file order.
+pub fn release_headings(text: &str) -> Vec<Tag> {
+    released_headings(&Doc::parse(text)).collect()
+}
+
+#[cfg(test)]
+mod rotate_after_tag_tests {
+    use super::*;
+
+    fn tag(s: &str) -> Tag {
+        Tag::parse(s).expect("valid tag")
+    }
+
+    const TAGGED: &str = "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Fixes\n\n- 🔧 Fix a ([#12](https://x/12))\n\n## v0.6.0\n\n- old\n";
+
+    fn changed(edit: Result<Edit, BadInput>) -> String {
+        match edit {
+            Ok(Edit::Changed(s)) => s,
+            other => panic!("expected a change, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_new_entries_it_is_the_plain_rotation() {
+        let out = changed(rotate_after_tag(TAGGED, TAGGED, &tag("v0.7.0")));
+        assert_eq!(out, TAGGED.replace("## Recent Changes", "## v0.7.0"));
+        assert_eq!(
+            rotate_after_tag(&out, TAGGED, &tag("v0.7.0")),
+            Ok(Edit::Unchanged)
+        );
+        // The `cargo xtask tag` flow: the tag is the release commit.
+        assert_eq!(
+            rotate_after_tag(&out, &out, &tag("v0.7.0")),
+            Ok(Edit::Unchanged)
+        );
+    }
+
+    #[test]
+    fn entries_after_the_tag_stay_under_recent_changes() {
+        let root = TAGGED.replace(
+            "([#12](https://x/12))\n",
+            "([#12](https://x/12))\n- 🔧 Fix late ([#14](https://x/14))\n\n### Documentation\n\n- 📝 Doc late ([#15](https://x/15))\n",
+        );
+        let out = changed(rotate_after_tag(&root, TAGGED, &tag("v0.7.0")));
+        assert_eq!(
+            out,
+            "<h1>Release Notes</h1>\n\n## Recent Changes\n\n### Fixes\n\n- 🔧 Fix late ([#14](https://x/14))\n\n### Documentation\n\n- 📝 Doc late ([#15](https://x/15))\n\n## v0.7.0\n\n### Fixes\n\n- 🔧 Fix a ([#12](https://x/12))\n\n## v0.6.0\n\n- old\n"
+        );
+        assert_eq!(
+            rotate_after_tag(&out, TAGGED, &tag("v0.7.0")),
+            Ok(Edit::Unchanged)
+        );
+        let crlf = changed(rotate_after_tag(
+            &root.replace('\n', "\r\n"),
+            &TAGGED.replace('\n', "\r\n"),
+            &tag("v0.7.0"),
+        ));
+        assert_eq!(crlf, out.replace('\n', "\r\n"));
+    }
+
+    #[test]
+    fn an_entry_in_the_tag_flow_after_the_release_commit_is_kept() {
+        let released = TAGGED.replace("## Recent Changes", "## v0.7.0");
+        let root = released.replace(
+            "## v0.7.0",
+            "## Recent Changes\n\n### Fixes\n\n- 🔧 Fix late\n\n## v0.7.0",
+        );
+        assert_eq!(
+            rotate_after_tag(&root, &released, &tag("v0.7.0")),
+            Ok(Edit::Unchanged)
+        );
+    }
+
+    #[test]
+    fn other_changes_since_the_tag_are_refused() {
+        let root = TAGGED.replace("- old", "- old, edited after the tag");
+        let err = rotate_after_tag(&root, TAGGED, &tag("v0.7.0"));
+        assert!(
+            matches!(&err, Err(BadInput(m)) if m.starts_with("CHANGELOG.md:11:") && m.contains("edited after")),
+            "{err:?}"
+        );
+        let released = TAGGED.replace("## Recent Changes", "## v0.7.0");
+        let root = released.replace("- 🔧 Fix a", "- 🔧 Fix a, and more");
+        assert!(rotate_after_tag(&root, &released, &tag("v0.7.0")).is_err());
+        let err = rotate_after_tag(TAGGED, "## v0.6.0\n- a\n", &tag("v0.7.0"));
+        assert!(
+            matches!(&err, Err(BadInput(m)) if m.starts_with("at v0.7.0,")),
+            "{err:?}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,18 +226,32 @@ version defaults to the next patch after pyproject.toml's version.",
         name: "release",
         args: "vX.Y.Z",
         summary: "the CD pipeline: validate, changelog, version, build, check, publish, verify",
-        about: "Releases an existing tag vX.Y.Z: checks it (strict form, on the release branch, \
-newer than every release tag, nothing but CHANGELOG.md and pyproject.toml changed since), \
-renames `## Recent Changes` to `## vX.Y.Z` and commits, syncs pyproject.toml's version \
-and commits if it differed, pushes, builds with the managed tools, runs \
-`twine check --strict`, uploads what the index lacks and waits until the index lists \
-every file with its sha256. When a step after `changelog` fails and the version is not \
-on the index, the changelog heading is restored. Re-running converges; a finished \
-release is a no-op.\n\n\
+        about: "Releases an existing tag vX.Y.Z. What is published is the tagged source: the \
+tag's tree plus only the release's own edits (the version value in pyproject.toml, \
+`## Recent Changes` renamed to `## vX.Y.Z`), built in a temporary directory. `validate` is \
+the preflight and changes nothing: the tag is on the release branch and newer than every \
+release known anywhere (tags here and on the remote, every version on the index, yanked ones \
+included, released CHANGELOG.md headings), unless the index already lists exactly the tagged \
+source's files (then it is released: exit 0, whatever happened on the branch since); the \
+branch differs from the tag only by the release edits, compared by content (entries that \
+arrived after the tag stay under a fresh `## Recent Changes`); the tagged source builds and \
+passes `twine check --strict`; the index is readable; upload credentials are present. Then \
+`changelog` and `version` commit the edits on the remote's branch (a push that loses a race \
+fetches and plans again; never forced), `build` writes the sdist and wheel to --dist, \
+`check` checks them, `publish` uploads what the index lacks (a file the index already has \
+counts as present; its sha256 is verified), `verify` waits until the index lists every file \
+with its sha256. A failure before any upload reverts the changelog heading; once a file is \
+uploaded or listed, nothing is reverted: the error names the command that resumes.\n\n\
 Index: TWINE_REPOSITORY_URL (default: twine's own), credentials in TWINE_USERNAME / \
-TWINE_PASSWORD, read from the environment only. XTASK_INDEX_URL sets the simple index \
-to read (default: derived from the upload URL). XTASK_VERIFY_TIMEOUT bounds the wait \
-for the index in seconds (default 120).",
+TWINE_PASSWORD or as userinfo in TWINE_REPOSITORY_URL (taken out of the URL and passed to \
+twine by environment), or trusted publishing in GitHub Actions. XTASK_INDEX_URL sets the \
+simple index to read (default: derived from the upload URL). XTASK_VERIFY_TIMEOUT bounds the \
+wait for the index (`120`, `90s`, `2m`; default 120 s).\n\n\
+Step outputs (GITHUB_OUTPUT): `tag`, `version`, `released` (validate, and the end of a full \
+run); `release-commit` (the commit where `## vX.Y.Z` and version X.Y.Z first stand together); \
+`sha256` (build: `FILE=SHA256,FILE=SHA256`, sorted); `uploaded` (publish: `true` once a file \
+of the version is on the index). A publish job that receives the build job's files checks \
+them with `--step publish --dist DIR --expect-sha256 \"$SHA256\"`.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {
@@ -250,6 +264,16 @@ for the index in seconds (default 120).",
                 value: None,
                 help: "validate refuses (exit 2) unless this run is a release event, instead of \
 warning that the GitHub Release was not checked (also XTASK_REQUIRE_RELEASE_EVENT=true)",
+            },
+            FlagSpec {
+                name: "dist",
+                value: Some("DIR"),
+                help: "where build writes and check, publish, verify read the files (default: dist)",
+            },
+            FlagSpec {
+                name: "expect-sha256",
+                value: Some("LIST"),
+                help: "publish/verify: refuse unless the files in --dist are exactly FILE=SHA256,... (the build step's `sha256` output)",
             },
             DRY_RUN,
             REMOTE,
@@ -321,14 +345,21 @@ its reason; --json always prints the report. Exit 0 when consistent, 1 otherwise
         args: "vX.Y.Z",
         summary: "make the release commit and annotated tag on root, and push both atomically",
         about: "The maintainer's side of a release, run before publishing the GitHub Release. \
-Checks that the tree is clean, HEAD is the release branch and in sync with the remote, the \
-tag is new and newer than every release tag, and `## Recent Changes` has entries. Then \
-makes one commit \"Release vX.Y.Z\" (changelog heading and pyproject.toml version), the \
-annotated tag \"Release vX.Y.Z\" on it, and pushes branch and tag in one atomic push. If \
-the push is refused, the local commit and tag are undone. Re-running after success is a \
-no-op. With --github-release it also publishes the GitHub Release (GITHUB_TOKEN, \
-GITHUB_REPOSITORY or the remote's URL, GITHUB_API_URL): titled exactly vX.Y.Z, with that \
-version's changelog section as notes; an existing release with the right title is kept.",
+Runs the release's preflight first, so a pushed tag is always releasable: the tree is clean, \
+HEAD is the release branch and in sync with the remote, the tag is new and newer than every \
+release known anywhere (tags here and on the remote, every version on the package index, \
+yanked ones included, released CHANGELOG.md headings; a version the index has is never \
+tagged again: the next patch is named), `## Recent Changes` has entries, pyproject.toml has \
+a name and a literal version, and exactly what will be tagged builds and passes \
+`twine check --strict` (in a temporary directory). The index is read as `release` reads it \
+(TWINE_REPOSITORY_URL, XTASK_INDEX_URL). Then makes one commit \"Release vX.Y.Z\" (changelog \
+heading and pyproject.toml version), the annotated tag \"Release vX.Y.Z\" on it, and pushes \
+branch and tag in one atomic push. If the push is refused, the local commit and tag are \
+undone; losing the race to an identical `tag` run is success. Re-running after success is a \
+no-op. With --github-release (its GITHUB_TOKEN and repository checked before any push) it \
+also publishes the GitHub Release (GITHUB_TOKEN, GITHUB_REPOSITORY or the remote's URL, \
+GITHUB_API_URL): titled exactly vX.Y.Z, with that version's changelog section as notes; an \
+existing release with the right title is kept.",
         positionals: (1, 1),
         flags: &[
             FlagSpec {

@@ -2,6 +2,7 @@
 //! xshell as one argument, never through a shell.
 
 use anyhow::{bail, Context, Result};
+use camino::Utf8Path;
 use xshell::{cmd, Shell};
 
 use crate::version::Tag;
@@ -140,10 +141,7 @@ impl<'a> Git<'a> {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-            let rejected = report.contains("[rejected]")
-                || report.contains("non-fast-forward")
-                || report.contains("fetch first");
-            if !rejected || attempt == ATTEMPTS {
+            if !is_push_race(&report) || attempt == ATTEMPTS {
                 bail!(
                     "git push to {remote} failed (attempt {attempt} of {ATTEMPTS}):\n{}",
                     report.trim_end()
@@ -200,5 +198,242 @@ the local commits are kept; resolve by hand, then re-run"
             .status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+    }
+    /// A file's bytes at a revision as text: `None` when it is not there,
+    /// bad input naming `label`, line and byte when it is not UTF-8.
+    pub fn show_text(&self, rev: &str, path: &str, label: &str) -> Result<Option<String>> {
+        let sh = self.sh;
+        let spec = format!("{rev}:{path}");
+        let out = cmd!(sh, "git cat-file blob {spec}")
+            .quiet()
+            .ignore_status()
+            .ignore_stderr()
+            .output()
+            .with_context(|| format!("reading {spec}"))?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        Ok(Some(crate::input::utf8(label, out.stdout)?))
+    }
+
+    /// The remote's tags, name and commit (annotated tags peeled), read
+    /// without fetching anything.
+    pub fn remote_tags(&self, remote: &str) -> Result<Vec<(String, String)>> {
+        let sh = self.sh;
+        let out = cmd!(sh, "git ls-remote --tags --end-of-options {remote}")
+            .quiet()
+            .ignore_stderr()
+            .output()
+            .with_context(|| format!("listing the tags on {remote}"))?;
+        if !out.status.success() {
+            bail!(
+                "cannot list the tags on {remote} (git ls-remote failed): check the remote's URL \
+and your access to it"
+            );
+        }
+        Ok(parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Fetches one tag from the remote into the same local tag, which must
+    /// not exist yet (an existing one is never overwritten).
+    pub fn fetch_tag(&self, remote: &str, tag: &Tag) -> Result<()> {
+        let sh = self.sh;
+        let refspec = format!("{0}:{0}", Git::tag_ref(tag));
+        cmd!(
+            sh,
+            "git fetch --quiet --no-tags --end-of-options {remote} {refspec}"
+        )
+        .quiet()
+        .run()
+        .with_context(|| format!("fetching the tag {tag} from {remote}"))
+    }
+
+    /// The tree a revision points at, `None` when it does not exist.
+    pub fn tree_of(&self, rev: &str) -> Result<Option<String>> {
+        let sh = self.sh;
+        let spec = format!("{rev}^{{tree}}");
+        let out = cmd!(sh, "git rev-parse --quiet --verify {spec}")
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("resolving the tree of {rev}"))?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    }
+
+    /// Whether a local branch exists.
+    pub fn branch_exists(&self, branch: &str) -> Result<bool> {
+        Ok(self.commit_of(&format!("refs/heads/{branch}"))?.is_some())
+    }
+
+    /// The first-parent commits after `from` up to `to` that change one of
+    /// `paths` (any commit when empty), oldest first.
+    pub fn first_parent_commits(
+        &self,
+        from: &str,
+        to: &str,
+        paths: &[&str],
+    ) -> Result<Vec<String>> {
+        let sh = self.sh;
+        let range = format!("{from}..{to}");
+        let out = cmd!(
+            sh,
+            "git rev-list --reverse --first-parent {range} -- {paths...}"
+        )
+        .quiet()
+        .read()
+        .with_context(|| format!("listing the commits {range}"))?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
+    /// Writes the tree of `rev` to `dest` through a scratch index file, so
+    /// neither the clone's index nor its working tree is touched.
+    pub fn export_tree(&self, rev: &str, dest: &Utf8Path, scratch_index: &Utf8Path) -> Result<()> {
+        let sh = self.sh;
+        let tree = format!("{rev}^{{tree}}");
+        let prefix = format!("{}/", dest.as_str().trim_end_matches('/'));
+        cmd!(sh, "git read-tree {tree}")
+            .env("GIT_INDEX_FILE", scratch_index)
+            .quiet()
+            .run()
+            .with_context(|| format!("reading the tree of {rev}"))?;
+        cmd!(sh, "git checkout-index --all --force --prefix={prefix}")
+            .env("GIT_INDEX_FILE", scratch_index)
+            .quiet()
+            .run()
+            .with_context(|| format!("writing the tree of {rev} to {dest}"))
+    }
+
+    /// One atomic push of `refs`, never forced.
+    pub fn push_once(&self, remote: &str, refs: &[String]) -> Result<Push> {
+        let sh = self.sh;
+        let out = cmd!(
+            sh,
+            "git push --atomic --porcelain --end-of-options {remote} {refs...}"
+        )
+        .quiet()
+        .ignore_status()
+        .output()
+        .with_context(|| format!("pushing to {remote}"))?;
+        if out.status.success() {
+            return Ok(Push::Done);
+        }
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .trim_end()
+        .to_string();
+        Ok(if is_push_race(&report) {
+            Push::Race(report)
+        } else {
+            Push::Failed(report)
+        })
+    }
+
+    /// Moves the current branch to `rev`, keeping nothing of the
+    /// working tree's own (it is clean when this runs).
+    pub fn reset_keep(&self, rev: &str) -> Result<()> {
+        let sh = self.sh;
+        cmd!(sh, "git reset --quiet --keep {rev} --")
+            .quiet()
+            .run()
+            .with_context(|| format!("moving the branch to {rev}"))
+    }
+}
+
+/// What one push ended in.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Push {
+    Done,
+    /// The remote moved or another push held its refs: fetch and re-plan.
+    Race(String),
+    /// Refused for another reason (permissions, hooks, network).
+    Failed(String),
+}
+
+/// Whether a failed push lost a race with another push: the remote moved
+/// (non-fast-forward, fetch first, stale info) or its refs were being
+/// updated at the same moment (cannot lock ref, atomic transaction failed).
+pub fn is_push_race(report: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "non-fast-forward",
+        "fetch first",
+        "stale info",
+        "cannot lock ref",
+        "atomic transaction failed",
+        "failed to update ref",
+        "incorrect old value",
+        "[rejected]",
+        "atomic push failed",
+    ];
+    let lower = report.to_ascii_lowercase();
+    SIGNS.iter().any(|s| lower.contains(s))
+}
+
+/// `git ls-remote --tags` output as (tag name, commit), annotated tags
+/// peeled to their commit.
+pub fn parse_ls_remote_tags(text: &str) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let Some((sha, name)) = line.split_once('\t') else {
+            continue;
+        };
+        let Some(name) = name.strip_prefix("refs/tags/") else {
+            continue;
+        };
+        match name.strip_suffix("^{}") {
+            Some(base) => match tags.iter_mut().find(|(n, _)| n == base) {
+                Some(entry) => entry.1 = sha.to_string(),
+                None => tags.push((base.to_string(), sha.to_string())),
+            },
+            None => {
+                if !tags.iter().any(|(n, _)| n == name) {
+                    tags.push((name.to_string(), sha.to_string()));
+                }
+            }
+        }
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_races_are_recognised() {
+        for race in [
+            " ! [rejected]        root -> root (non-fast-forward)",
+            " ! [rejected]        root -> root (fetch first)",
+            " ! [rejected]        root -> root (stale info)",
+            "error: cannot lock ref 'refs/heads/root': is at 1 but expected 2",
+            " ! [remote rejected] root -> root (atomic transaction failed)",
+            "remote: error: failed to update ref",
+        ] {
+            assert!(is_push_race(race), "{race}");
+        }
+        for other in [
+            " ! [remote rejected] root -> root (protected branch hook declined)",
+            "fatal: could not read from remote repository",
+            "fatal: Authentication failed",
+        ] {
+            assert!(!is_push_race(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn ls_remote_tags_are_peeled() {
+        let text = "aaa\trefs/tags/v0.6.0\nbbb\trefs/tags/v0.6.0^{}\nccc\trefs/tags/light\n";
+        assert_eq!(
+            parse_ls_remote_tags(text),
+            [
+                ("v0.6.0".to_string(), "bbb".to_string()),
+                ("light".to_string(), "ccc".to_string())
+            ]
+        );
     }
 }

@@ -1,29 +1,36 @@
 //! The package index, thin: where to upload and read (from the
-//! environment, in one place), and the one HTTP call that reads a
-//! project page. Everything it decides is in `simple_index`.
+//! environment, in one place, credentials out of URLs), and the one HTTP
+//! call that reads a project page. Everything it decides is in
+//! `simple_index`.
 
 use anyhow::{Context, Result};
 use camino::Utf8Path;
 use xshell::{cmd, Shell};
 
+use crate::secrets::strip_userinfo;
 pub use crate::simple_index::*;
 use crate::tools::Tools;
 
-/// Where to upload and where to read the index, read from the
-/// environment in one place; credentials stay there and reach twine by
-/// inheritance.
+/// Where to upload and read the index, read from the environment in one
+/// place. Credentials written in a URL (`https://user:pw@host/`, which
+/// twine accepts) are taken out of it: the URLs here never carry them, so
+/// they can be printed and passed as arguments.
 #[derive(Clone, Debug)]
 pub struct IndexConfig {
-    /// `TWINE_REPOSITORY_URL`, or twine's own default.
+    /// `TWINE_REPOSITORY_URL`, or twine's own default; without userinfo.
     pub upload_url: String,
-    /// `XTASK_INDEX_URL`, or derived from the upload URL.
+    /// `XTASK_INDEX_URL`, or derived from the upload URL; without userinfo.
     pub simple_base: String,
+    /// The userinfo of `TWINE_REPOSITORY_URL`, for twine's environment.
+    pub url_credentials: Option<(String, String)>,
+    /// Basic auth for reading the simple index, from its URL's userinfo.
+    read_auth: Option<(String, String)>,
 }
 
 impl IndexConfig {
     pub fn from_env(sh: &Shell, root: &Utf8Path) -> Result<IndexConfig> {
         let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
-        let upload_url = match env("TWINE_REPOSITORY_URL") {
+        let raw_upload = match env("TWINE_REPOSITORY_URL") {
             Some(url) => url,
             None => {
                 // No index host is written in this code: ask the installed twine.
@@ -37,24 +44,73 @@ impl IndexConfig {
                 .context("reading twine's default repository URL")?
             }
         };
-        let simple_base =
-            env("XTASK_INDEX_URL").unwrap_or_else(|| simple_base_from_upload(&upload_url));
+        let (upload_url, upload_user) = strip_userinfo(&raw_upload);
+        let url_credentials = upload_user.map(|u| (u.username, u.password));
+        let (simple_base, read_auth) = match env("XTASK_INDEX_URL") {
+            Some(url) => {
+                let (url, user) = strip_userinfo(&url);
+                (url, user.map(|u| (u.username, u.password)))
+            }
+            None => (
+                simple_base_from_upload(&upload_url),
+                url_credentials.clone(),
+            ),
+        };
         Ok(IndexConfig {
             upload_url,
             simple_base,
+            url_credentials,
+            read_auth,
         })
+    }
+
+    /// The project page, read with the index URL's credentials if any.
+    pub fn fetch(&self, project: &str) -> Result<Vec<IndexFile>> {
+        fetch_with(&self.simple_base, project, self.read_auth.as_ref())
+    }
+
+    /// `TWINE_USERNAME` and `TWINE_PASSWORD` for twine: the environment's
+    /// own, else the upload URL's userinfo; `None` leaves twine's defaults.
+    pub fn twine_credentials(&self, sh: &Shell) -> Option<(String, String)> {
+        let env = |name: &str| sh.var(name).ok().filter(|v| !v.is_empty());
+        let (url_user, url_password) = self.url_credentials.clone().unzip();
+        let password = env("TWINE_PASSWORD").or(url_password.filter(|p| !p.is_empty()))?;
+        let username = env("TWINE_USERNAME")
+            .or(url_user.filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "__token__".into());
+        Some((username, password))
+    }
+
+    /// Whether an upload could authenticate: a password (environment or
+    /// URL), or the variables trusted publishing needs.
+    pub fn has_upload_credentials(&self, sh: &Shell) -> bool {
+        let set = |name: &str| sh.var(name).is_ok_and(|v| !v.is_empty());
+        self.twine_credentials(sh).is_some()
+            || (set("ACTIONS_ID_TOKEN_REQUEST_URL") && set("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
     }
 }
 
 /// GETs the project page; `Ok(vec![])` when the index does not know it.
 pub fn fetch(simple_base: &str, project: &str) -> Result<Vec<IndexFile>> {
+    fetch_with(simple_base, project, None)
+}
+
+fn fetch_with(
+    simple_base: &str,
+    project: &str,
+    auth: Option<&(String, String)>,
+) -> Result<Vec<IndexFile>> {
     let url = format!(
         "{}/{}/",
         simple_base.trim_end_matches('/'),
         normalize(project)
     );
-    let mut response = crate::http::agent()?
-        .get(&url)
+    let mut request = crate::http::agent()?.get(&url);
+    if let Some((user, password)) = auth {
+        let basic = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
+        request = request.header("Authorization", &basic);
+    }
+    let mut response = request
         .header(
             "Accept",
             "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
@@ -73,4 +129,43 @@ pub fn fetch(simple_base: &str, project: &str) -> Result<Vec<IndexFile>> {
         anyhow::bail!("the package index answered {status} for {url}");
     }
     parse_project_page(&body).with_context(|| format!("parsing {url}"))
+}
+
+/// Standard base64 with padding, for a Basic authorization header.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("user:pw", "dXNlcjpwdw=="),
+        ] {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
+        }
+    }
 }

@@ -20,10 +20,12 @@ mod rehearse;
 mod release;
 mod release_commit;
 mod release_rollback;
+mod release_rules;
 mod secrets;
 mod settings;
 mod simple_index;
 mod status;
+mod tagged_build;
 mod tagging;
 mod tools;
 mod ui;
@@ -163,10 +165,18 @@ fn run(args: flags::Parsed) -> Result<()> {
             &root,
             release::Options {
                 tag: version::Tag::parse(&args.positionals[0])?,
-                step: args.value("step").map(str::to_string),
+                step: args
+                    .value("step")
+                    .map(release::Step::from_arg)
+                    .transpose()?,
                 dry_run: args.switch("dry-run"),
                 remote: b.remote.clone(),
                 branch: b.root.clone(),
+                dist: args.value("dist").map(Utf8PathBuf::from),
+                expect_sha256: args
+                    .value("expect-sha256")
+                    .map(release_rules::parse_sha_list)
+                    .transpose()?,
             },
         ),
         "rehearse" => rehearse::run(

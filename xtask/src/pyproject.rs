@@ -7,7 +7,7 @@
 use toml_edit::{Document, Item, Value};
 
 use crate::changelog::Edit;
-use crate::input::BadInput;
+use crate::input::{clip, BadInput};
 use crate::version::Tag;
 
 pub const FILE: &str = "pyproject.toml";
@@ -20,17 +20,63 @@ pub fn read_version(text: &str) -> Result<String, BadInput> {
 
 /// The `[project].name`, the distribution published.
 pub fn read_name(text: &str) -> Result<String, BadInput> {
-    let doc = Document::parse(text).map_err(|e| {
+    let doc = parse(text)?;
+    let project = project_table(&doc)?;
+    match project.get("name") {
+        None => Err(BadInput(format!(
+            "{FILE}: [project] has no `name`: add the distribution's name, e.g. \
+`name = \"mindoff-dataport\"`"
+        ))),
+        Some(item) => match item.as_str() {
+            Some(name) if !name.trim().is_empty() => Ok(name.to_string()),
+            _ => Err(BadInput(format!(
+                "{FILE}:{}: [project].name must be a non-empty string, found `{}`",
+                item.span().map_or(1, |s| line_of(text, s.start)),
+                clip(item.to_string().trim())
+            ))),
+        },
+    }
+}
+
+/// The document, refused with the line and column of a syntax error, and
+/// refused when it starts with a byte-order mark: Python's TOML parser
+/// (which the build backend uses) rejects one.
+fn parse(text: &str) -> Result<Document<&str>, BadInput> {
+    if text.starts_with('\u{feff}') {
+        return Err(BadInput(format!(
+            "{FILE}:1: starts with a byte-order mark (U+FEFF, bytes EF BB BF), which Python's \
+TOML parser and so the build backend reject: save the file as UTF-8 without a BOM"
+        )));
+    }
+    Document::parse(text).map_err(|e| {
         BadInput(format!(
             "{FILE} is not valid TOML: {}",
-            e.to_string().trim_end()
+            clip_lines(e.to_string().trim_end())
         ))
-    })?;
-    doc.get("project")
-        .and_then(|p| p.get("name"))
-        .and_then(Item::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| BadInput(format!("{FILE}: [project] has no `name`")))
+    })
+}
+
+/// A parser message is several lines quoting the input: keep it short.
+fn clip_lines(message: &str) -> String {
+    message
+        .lines()
+        .take(6)
+        .map(clip)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn project_table<'d>(doc: &'d Document<&str>) -> Result<&'d toml_edit::Table, BadInput> {
+    match doc.get("project") {
+        Some(Item::Table(t)) => Ok(t),
+        Some(_) => Err(BadInput(format!(
+            "{FILE}: `project` must be a [project] table (PEP 621)"
+        ))),
+        None => Err(BadInput(format!(
+            "{FILE} has no [project] table: the release needs PEP 621 metadata with a \
+`name` and a literal `version = \"X.Y.Z\"`"
+        ))),
+    }
 }
 
 /// Sets `[project].version` to the tag's PEP 440 form.
@@ -51,26 +97,8 @@ pub fn sync_version(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
 }
 
 fn locate_version(text: &str) -> Result<(String, std::ops::Range<usize>), BadInput> {
-    let doc = Document::parse(text).map_err(|e| {
-        BadInput(format!(
-            "{FILE} is not valid TOML: {}",
-            e.to_string().trim_end()
-        ))
-    })?;
-    let project = match doc.get("project") {
-        Some(Item::Table(t)) => t,
-        Some(_) => {
-            return Err(BadInput(format!(
-                "{FILE}: `project` must be a [project] table (PEP 621)"
-            )))
-        }
-        None => {
-            return Err(BadInput(format!(
-                "{FILE} has no [project] table: the release needs PEP 621 metadata with a \
-literal `version = \"X.Y.Z\"`"
-            )))
-        }
-    };
+    let doc = parse(text)?;
+    let project = project_table(&doc)?;
     let dynamic = project
         .get("dynamic")
         .and_then(Item::as_array)
@@ -146,10 +174,6 @@ mod tests {
                 "[project]\r\nname = \"x\"\r\nversion   =   \"1.2.3\"   # c\r\n",
             ),
             (
-                "\u{feff}[project]\nversion = \"0.6\"\n",
-                "\u{feff}[project]\nversion = \"1.2.3\"\n",
-            ),
-            (
                 "[project]\nname = \"x\"\nversion = \"0.6.0\"",
                 "[project]\nname = \"x\"\nversion = \"1.2.3\"",
             ),
@@ -189,6 +213,10 @@ mod tests {
         ),
         ("[project\nversion = \"0.6.0\"\n", "not valid TOML"),
         ("[project]\n[project]\n", "not valid TOML"),
+        (
+            "\u{feff}[project]\nversion = \"0.6.0\"\n",
+            "byte-order mark",
+        ),
     ];
 
     #[test]
@@ -200,6 +228,30 @@ mod tests {
             };
             assert!(err.contains(message), "{text:?}: {err}");
             assert!(err.starts_with(FILE), "{err}");
+        }
+    }
+
+    #[test]
+    fn names_are_read_or_refused_precisely() {
+        assert_eq!(
+            read_name(PYPROJECT).ok().as_deref(),
+            Some("mindoff-dataport")
+        );
+        for (text, message) in [
+            ("[tool.x]\na = 1\n", "has no [project] table"),
+            (
+                "[project]\nversion = \"1.0.0\"\n",
+                "[project] has no `name`",
+            ),
+            (
+                "[project]\nname = 3\n",
+                "pyproject.toml:2: [project].name must be",
+            ),
+            ("[project]\nname = \" \"\n", "must be a non-empty string"),
+            ("\u{feff}[project]\nname = \"x\"\n", "byte-order mark"),
+        ] {
+            let err = read_name(text).err().map(|e| e.0).unwrap_or_default();
+            assert!(err.contains(message), "{text:?}: {err}");
         }
     }
 

@@ -1,54 +1,120 @@
 //! `cargo xtask release vX.Y.Z`: the CD pipeline.
 //!
-//! validate → changelog → version → build → check → publish → verify, and
-//! on a failure after the changelog step, revert the heading while the
-//! version is not on the index. Each step also runs alone (`--step`), as
-//! the CD workflow does; every step converges when re-run.
+//! validate → changelog → version → build → check → publish → verify.
+//! `validate` is the preflight: everything that can fail without a side
+//! effect (inputs, ordering against every known release, the tagged
+//! source's build and check, the index, credentials) runs before the first
+//! commit. What is built is always the tag's tree plus the release's own
+//! edits; root only receives those edits. On a failure after the changelog
+//! step the heading is reverted, but never once a file of the version
+//! reached the index. Each step also runs alone (`--step`); every step
+//! converges when re-run, and pushes that lose a race re-plan from the
+//! remote's state.
 
 use std::fs;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
 use crate::changelog::{self, Edit};
-use crate::git::Git;
+use crate::git::{Git, Push};
 use crate::github;
-use crate::index::{self, IndexConfig, LocalFile, Publication};
+use crate::index::{self, IndexConfig, IndexFile, LocalFile, Publication};
+use crate::input::{clip, read, BadInput};
 use crate::pyproject;
+use crate::release_rules::{self, Known, Source, Upload};
 use crate::secrets;
+use crate::tagged_build::{self, Built, COLUMNS};
 use crate::tools::Tools;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
-use crate::{read, BadInput};
 
-/// The pipeline's steps in order; `revert` runs only on failure.
-const PIPELINE: [&str; 7] = [
-    "validate",
-    "changelog",
-    "version",
-    "build",
-    "check",
-    "publish",
-    "verify",
-];
-const REVERT: &str = "revert";
-
-pub fn is_step(name: &str) -> bool {
-    PIPELINE.contains(&name) || name == REVERT
+/// The pipeline's steps; `Revert` runs only on failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Validate,
+    Changelog,
+    Version,
+    Build,
+    Check,
+    Publish,
+    Verify,
+    Revert,
 }
 
-/// Files the release itself edits: the only ones allowed to differ between
-/// the tag and `root`.
-const RELEASE_FILES: [&str; 2] = [changelog::FILE, pyproject::FILE];
+impl Step {
+    pub const PIPELINE: [Step; 7] = [
+        Step::Validate,
+        Step::Changelog,
+        Step::Version,
+        Step::Build,
+        Step::Check,
+        Step::Publish,
+        Step::Verify,
+    ];
+    const ALL: [Step; 8] = [
+        Step::Validate,
+        Step::Changelog,
+        Step::Version,
+        Step::Build,
+        Step::Check,
+        Step::Publish,
+        Step::Verify,
+        Step::Revert,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Validate => "validate",
+            Step::Changelog => "changelog",
+            Step::Version => "version",
+            Step::Build => "build",
+            Step::Check => "check",
+            Step::Publish => "publish",
+            Step::Verify => "verify",
+            Step::Revert => "revert",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// `--step NAME`, or bad input listing the names.
+    pub fn from_arg(name: &str) -> Result<Step, BadInput> {
+        Step::parse(name).ok_or_else(|| {
+            BadInput(format!(
+                "unknown step `{}`: expected one of {}",
+                clip(name),
+                Step::ALL.map(Step::name).join(", ")
+            ))
+        })
+    }
+}
+
+/// For the workflow test in `flags`: a `--step` name the binary accepts.
+#[cfg(test)]
+pub fn is_step(name: &str) -> bool {
+    Step::parse(name).is_some()
+}
+
+/// How many times a push that lost a race is re-planned and retried.
+const PUSH_ATTEMPTS: usize = 5;
+/// How far past the tag the release commit is looked for.
+const RELEASE_COMMIT_SEARCH: usize = 500;
 
 pub struct Options {
     pub tag: Tag,
-    pub step: Option<String>,
+    pub step: Option<Step>,
     pub dry_run: bool,
     pub remote: String,
     pub branch: String,
+    /// Where the build writes and check, publish and verify read (default `dist`).
+    pub dist: Option<Utf8PathBuf>,
+    /// The build's sha256 record: publish and verify refuse other files.
+    pub expect_sha256: Option<Vec<LocalFile>>,
 }
 
 struct Release<'a> {
@@ -59,17 +125,22 @@ struct Release<'a> {
     tools: Option<Tools>,
     index: Option<IndexConfig>,
     project: String,
+    /// The preflight's build, reused by the build and check steps of a
+    /// whole-pipeline run.
+    preflight: Option<Built>,
+    /// Twine accepted, or found already there, a file of this version.
+    uploaded: bool,
+    outputs: Vec<(&'static str, String)>,
+}
+
+/// What the preflight concluded.
+enum Verdict {
+    /// Every file is on the index with the tagged source's sha256.
+    AlreadyReleased,
+    Proceed,
 }
 
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
-    if let Some(step) = &opts.step {
-        if !is_step(step) {
-            bail!(BadInput(format!(
-                "unknown step `{step}`: expected one of {}, {REVERT}",
-                PIPELINE.join(", ")
-            )));
-        }
-    }
     let pyproject_text = read(root, pyproject::FILE)?;
     let project = pyproject::read_name(&pyproject_text)?;
     let mut release = Release {
@@ -80,6 +151,9 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         tools: None,
         index: None,
         project,
+        preflight: None,
+        uploaded: false,
+        outputs: Vec::new(),
     };
     let _lock = if release.opts.dry_run {
         None
@@ -90,11 +164,19 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         println!("dry run: nothing will be changed, pushed or uploaded");
     }
     let mut steps = Steps::new(github::Actions::from_env(sh));
-    let result = match release.opts.step.clone() {
-        Some(step) => release.run_step(&mut steps, &step),
+    let result = match release.opts.step {
+        Some(step) => release.run_step(&mut steps, step).map(|_| ()),
         None => release.run_all(&mut steps),
     };
     steps.summary();
+    let outputs: Vec<(&str, &str)> = release
+        .outputs
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    if let Err(err) = steps.actions().outputs(&outputs) {
+        eprintln!("warning: could not write the step outputs: {err:#}");
+    }
     result
 }
 
@@ -103,306 +185,89 @@ impl Release<'_> {
         &self.opts.tag
     }
 
-    fn run_step(&mut self, steps: &mut Steps, step: &str) -> Result<()> {
-        steps.run(step, || match step {
-            "validate" => self.validate(),
-            "changelog" => self.changelog(),
-            "version" => self.version(),
-            "build" => self.build().map(|files| format!("{} files", files.len())),
-            "check" => self.check(),
-            "publish" => self.publish(),
-            "verify" => self.verify(),
-            "revert" => self.revert(),
-            other => unreachable!("step `{other}` was checked against PIPELINE"),
-        })
+    fn output(&mut self, key: &'static str, value: String) {
+        self.outputs.retain(|(k, _)| *k != key);
+        self.outputs.push((key, value));
+    }
+
+    fn run_step(&mut self, steps: &mut Steps, step: Step) -> Result<Verdict> {
+        let mut verdict = Verdict::Proceed;
+        steps.run(step.name(), || match step {
+            Step::Validate => self.validate().map(|(outcome, v)| {
+                verdict = v;
+                outcome
+            }),
+            Step::Changelog => self.changelog(),
+            Step::Version => self.version(),
+            Step::Build => self.build(),
+            Step::Check => self.check(),
+            Step::Publish => self.publish(),
+            Step::Verify => self.verify(),
+            Step::Revert => self.revert(),
+        })?;
+        Ok(verdict)
     }
 
     fn run_all(&mut self, steps: &mut Steps) -> Result<()> {
-        let (validate, rest) = PIPELINE.split_first().expect("the pipeline has steps");
-        self.run_step(steps, validate)?;
-        if !self.opts.dry_run && self.already_released()? {
-            println!("{} is already released: nothing to do", self.tag());
-            self.write_outputs(steps)?;
+        if let Verdict::AlreadyReleased = self.run_step(steps, Step::Validate)? {
             return Ok(());
         }
-        for &step in rest {
-            if let Err(err) = self.run_step(steps, step) {
+        for step in &Step::PIPELINE[1..] {
+            if let Err(err) = self.run_step(steps, *step) {
                 if self.opts.dry_run {
                     return Err(err);
                 }
-                eprintln!("error in {step}: {err:#}");
-                if let Err(revert_err) = self.run_step(steps, REVERT) {
-                    eprintln!("revert: {revert_err:#}");
-                }
-                return Err(
-                    err.context(format!("release {} failed at the {step} step", self.tag()))
+                eprintln!(
+                    "error in {}: {}",
+                    step.name(),
+                    secrets::redact(&format!("{err:#}"))
                 );
+                if self.uploaded {
+                    // Published means published: never revert, resume.
+                    return Err(err.context(format!(
+                        "release {tag} stopped at the {} step after uploading: not reverted. \
+Resume with `cargo xtask release {tag}`",
+                        step.name(),
+                        tag = self.tag()
+                    )));
+                }
+                if let Err(revert_err) = self.run_step(steps, Step::Revert) {
+                    eprintln!("revert: {}", secrets::redact(&format!("{revert_err:#}")));
+                }
+                return Err(err.context(format!(
+                    "release {} failed at the {} step",
+                    self.tag(),
+                    step.name()
+                )));
             }
         }
-        println!("released {}", self.tag());
-        self.write_outputs(steps)
-    }
-
-    /// `version`, `tag` and `released` for later workflow steps.
-    fn write_outputs(&self, steps: &Steps) -> Result<()> {
-        let (tag, version) = (self.tag().to_string(), self.tag().pep440());
-        steps
-            .actions()
-            .outputs(&[("version", &version), ("tag", &tag), ("released", "true")])
+        if !self.opts.dry_run {
+            println!("released {}", self.tag());
+            self.output("version", self.tag().pep440());
+            self.output("tag", self.tag().to_string());
+            self.output("released", "true".into());
+        }
+        Ok(())
     }
 
     fn tools(&mut self) -> Result<&Tools> {
         if self.tools.is_none() {
             self.tools = Some(Tools::ensure(self.sh, self.root)?);
         }
-        Ok(self.tools.as_ref().expect("set just above"))
+        self.tools.as_ref().context("the managed tools")
+    }
+
+    fn python(&mut self) -> Result<Utf8PathBuf> {
+        Ok(self.tools()?.python())
     }
 
     fn dist(&self) -> Utf8PathBuf {
-        self.root.join("dist")
-    }
-
-    // ---- validate -------------------------------------------------------
-
-    fn validate(&mut self) -> Result<String> {
-        let tag = self.tag().clone();
-        let branch = &self.opts.branch;
-        match self.git.current_branch()? {
-            Some(b) if b == *branch => {}
-            other => bail!(BadInput(format!(
-                "a release runs on `{branch}`, but HEAD is on {}: run `git switch {branch}`",
-                other.map_or("no branch (detached)".to_string(), |b| format!("`{b}`"))
-            ))),
-        }
-        let dirty = self.git.dirty_files()?;
-        if !dirty.is_empty() {
-            bail!(BadInput(format!(
-                "the working tree is not clean ({}): commit or stash these changes first",
-                dirty.join(", ")
-            )));
-        }
-        if self.opts.dry_run {
-            println!("    not fetching in a dry run: checking against local refs");
-        } else {
-            self.git.fetch(&self.opts.remote, branch)?;
-        }
-        let tag_ref = Git::tag_ref(&tag);
-        let Some(tag_commit) = self.git.commit_of(&tag_ref)? else {
-            bail!(BadInput(format!(
-                "tag {tag} does not exist here or on {}: create it with `cargo xtask tag {tag}` \
-(or `git tag -a {tag} -m \"Release {tag}\"` and push it)",
-                self.opts.remote
-            )));
-        };
-        if !self.git.is_ancestor(&tag_ref, "HEAD")? {
-            bail!(BadInput(format!(
-                "tag {tag} ({}) is not on `{branch}`: a release must be tagged on `{branch}`",
-                short(&tag_commit)
-            )));
-        }
-        if let Some(newer) = self.git.release_tags()?.into_iter().rfind(|t| *t > tag) {
-            bail!(BadInput(format!(
-                "{newer} is newer than {tag}: versions are linear, so only a tag newer than \
-every released tag can be released"
-            )));
-        }
-        self.ensure_tagged_source()?;
-        // Refuse bad release files now, before anything is changed.
-        changelog::rotate(&read(self.root, changelog::FILE)?, &tag)?;
-        pyproject::sync_version(&read(self.root, pyproject::FILE)?, &tag)?;
-        let sh = self.sh;
-        let remote = &self.opts.remote;
-        let origin_url = cmd!(sh, "git remote get-url {remote}")
-            .quiet()
-            .ignore_stderr()
-            .read()
-            .ok();
-        let github = github::check_release(sh, &tag, origin_url.as_deref())?;
-        println!("    {github}");
-        Ok(format!("{tag} at {}", short(&tag_commit)))
-    }
-
-    /// The index already lists an sdist and a wheel of this version, and
-    /// the repository is in its released state.
-    fn already_released(&mut self) -> Result<bool> {
-        let tag = self.tag().clone();
-        let log = read(self.root, changelog::FILE)?;
-        let version = pyproject::read_version(&read(self.root, pyproject::FILE)?)?;
-        if changelog::rotate(&log, &tag)? != Edit::Unchanged || version != tag.pep440() {
-            return Ok(false);
-        }
-        let config = self.index_config()?;
-        let listed = index::fetch(&config.simple_base, &self.project)?;
-        let files = index::version_files(&self.project, &tag.pep440(), &listed);
-        let sdist = files.iter().any(|f| f.filename.ends_with(".tar.gz"));
-        let wheel = files.iter().any(|f| f.filename.ends_with(".whl"));
-        Ok(sdist && wheel)
-    }
-
-    // ---- changelog and version -------------------------------------------
-
-    fn changelog(&mut self) -> Result<String> {
-        let tag = self.tag().clone();
-        let before = read(self.root, changelog::FILE)?;
-        match changelog::rotate(&before, &tag)? {
-            Edit::Unchanged => Ok(format!("already has `## {tag}`")),
-            Edit::Changed(after) => {
-                let message = format!("Release {tag}: changelog");
-                self.commit_and_push(changelog::FILE, &before, &after, &message)?;
-                Ok(format!("`## {}` is now `## {tag}`", changelog::RECENT))
-            }
+        match &self.opts.dist {
+            Some(dir) if dir.is_absolute() => dir.clone(),
+            Some(dir) => self.root.join(dir),
+            None => self.root.join("dist"),
         }
     }
-
-    fn version(&mut self) -> Result<String> {
-        let tag = self.tag().clone();
-        let before = read(self.root, pyproject::FILE)?;
-        match pyproject::sync_version(&before, &tag)? {
-            Edit::Unchanged => Ok(format!("already {}", tag.pep440())),
-            Edit::Changed(after) => {
-                let message = format!("Release {tag}: version {}", tag.pep440());
-                self.commit_and_push(pyproject::FILE, &before, &after, &message)?;
-                Ok(format!("set to {}", tag.pep440()))
-            }
-        }
-    }
-
-    fn commit_and_push(&self, file: &str, before: &str, after: &str, message: &str) -> Result<()> {
-        let branch = &self.opts.branch;
-        let remote = &self.opts.remote;
-        ui::print_diff(file, before, after);
-        if self.opts.dry_run {
-            ui::would(&format!(
-                "write {file}, run `git commit -m \"{message}\" -- {file}`"
-            ));
-            ui::would(&format!(
-                "run `git push --atomic {remote} {branch}:refs/heads/{branch}`"
-            ));
-            return Ok(());
-        }
-        let path = self.root.join(file);
-        fs::write(&path, after).with_context(|| format!("writing {path}"))?;
-        self.git.commit(&[file], message)?;
-        self.git
-            .push_with_retry(remote, branch, &[format!("{branch}:refs/heads/{branch}")])?;
-        // A rebase onto a moved remote may have brought in other changes.
-        self.ensure_tagged_source()
-    }
-
-    /// Since the tag, only the release files may differ: what is published
-    /// is the tagged source.
-    fn ensure_tagged_source(&self) -> Result<()> {
-        let tag = self.tag();
-        let beyond: Vec<String> = self
-            .git
-            .changed_paths(&Git::tag_ref(tag), "HEAD")?
-            .into_iter()
-            .filter(|p| !RELEASE_FILES.contains(&p.as_str()))
-            .collect();
-        if !beyond.is_empty() {
-            bail!(BadInput(format!(
-                "`{}` has changes since {tag} beyond {}: {}. What is published must be \
-the tagged source: tag the current commit as a new version instead",
-                self.opts.branch,
-                RELEASE_FILES.join(" and "),
-                beyond.join(", ")
-            )));
-        }
-        Ok(())
-    }
-
-    // ---- build and check ------------------------------------------------
-
-    fn build(&mut self) -> Result<Vec<LocalFile>> {
-        let dist = self.dist();
-        let tag_ref = Git::tag_ref(self.tag());
-        // Reproducible archives: the same tree always gives the same sha256.
-        let epoch = self.git.commit_time(&tag_ref)?;
-        if self.opts.dry_run {
-            ui::would(&format!(
-                "remove {dist}, run `python -m build --no-isolation --outdir {dist}` \
-with SOURCE_DATE_EPOCH={epoch}"
-            ));
-            return Ok(Vec::new());
-        }
-        if dist.exists() {
-            fs::remove_dir_all(&dist).with_context(|| format!("cleaning {dist}"))?;
-        }
-        let python = self.tools()?.python();
-        let sh = self.sh;
-        // The backend is pinned and hash-locked in the managed tools, so an
-        // isolated build environment would only re-download the same thing.
-        cmd!(sh, "{python} -m build --no-isolation --outdir {dist} .")
-            .env("SOURCE_DATE_EPOCH", &epoch)
-            .run()
-            .context("building the sdist and wheel (python -m build)")?;
-        let files = self.built_files()?;
-        for f in &files {
-            println!("    {}  sha256 {}", f.filename, f.sha256);
-        }
-        Ok(files)
-    }
-
-    /// The files in `dist/` with their sha256, checked to be this version.
-    fn built_files(&self) -> Result<Vec<LocalFile>> {
-        let dist = self.dist();
-        let version = self.tag().pep440();
-        let mut files = Vec::new();
-        let entries = fs::read_dir(&dist)
-            .with_context(|| format!("reading {dist}: run the build step first"))?;
-        for entry in entries {
-            let entry = entry.with_context(|| format!("reading {dist}"))?;
-            let filename = entry.file_name().to_string_lossy().into_owned();
-            if filename.starts_with('.') {
-                continue;
-            }
-            match index::file_version(&filename) {
-                Some((name, v)) if name == index::normalize(&self.project) && v == version => {}
-                _ => bail!(
-                    "{dist}/{filename} is not a {version} distribution of {}: \
-run the build step for this tag again",
-                    self.project
-                ),
-            }
-            let bytes = fs::read(entry.path()).with_context(|| format!("reading {filename}"))?;
-            files.push(LocalFile {
-                filename,
-                sha256: index::sha256_hex(&bytes),
-            });
-        }
-        if files.is_empty() {
-            bail!("{dist} holds no distributions: run the build step first");
-        }
-        files.sort_by(|a, b| a.filename.cmp(&b.filename));
-        Ok(files)
-    }
-
-    fn check(&mut self) -> Result<String> {
-        let dist = self.dist();
-        if self.opts.dry_run {
-            ui::would(&format!(
-                "list each file's contents, then run `python -m twine check --strict {dist}/*`"
-            ));
-            return Ok("planned".into());
-        }
-        let names: Vec<String> = self
-            .built_files()?
-            .into_iter()
-            .map(|f| f.filename)
-            .collect();
-        // Contents first: tooling or ignored files refuse before any upload.
-        let contents = crate::artifacts::check(self.sh, self.root, &dist, &names)?;
-        let paths: Vec<Utf8PathBuf> = names.iter().map(|f| dist.join(f)).collect();
-        let count = paths.len();
-        let python = self.tools()?.python();
-        let sh = self.sh;
-        cmd!(sh, "{python} -m twine --no-color check --strict {paths...}")
-            .run()
-            .context("checking the distributions' metadata (twine check --strict): fix the README or metadata it names")?;
-        Ok(format!("{count} files pass; {contents}"))
-    }
-
-    // ---- publish and verify ---------------------------------------------
 
     /// Read once per run: verify polls the index, and without
     /// `TWINE_REPOSITORY_URL` each read would start a Python process.
@@ -415,94 +280,815 @@ run the build step for this tag again",
         Ok(config)
     }
 
-    fn publication(&mut self, local: &[LocalFile]) -> Result<(IndexConfig, Publication)> {
+    fn listing(&mut self) -> Result<Vec<IndexFile>> {
         let config = self.index_config()?;
-        let listed = index::fetch(&config.simple_base, &self.project)?;
-        let version = self.tag().pep440();
-        let state =
-            index::compare(&self.project, &version, local, &listed).map_err(|conflict| {
-                anyhow::anyhow!(
-                    "{} {version} is already on the index with different files ({conflict}); \
+        config.fetch(&self.project).with_context(|| {
+            format!(
+                "reading the package index {} (is it reachable? XTASK_INDEX_URL sets where \
+to read it)",
+                config.simple_base
+            )
+        })
+    }
+
+    /// The remote-tracking ref of the release branch: what the remote
+    /// holds (as of the last fetch).
+    fn upstream(&self) -> String {
+        format!("refs/remotes/{}/{}", self.opts.remote, self.opts.branch)
+    }
+
+    /// Where plans start: the remote's branch, or HEAD when it is unknown
+    /// (a dry run before any fetch).
+    fn base(&self) -> Result<String> {
+        let upstream = self.upstream();
+        match self.git.commit_of(&upstream)? {
+            Some(commit) => Ok(commit),
+            None if self.opts.dry_run => self.git.commit_of("HEAD")?.context("reading HEAD"),
+            None => bail!(BadInput(format!(
+                "{}/{} is unknown: push `{}` to {} first",
+                self.opts.remote, self.opts.branch, self.opts.branch, self.opts.remote
+            ))),
+        }
+    }
+
+    fn fetch(&self) -> Result<()> {
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        self.git.fetch_branch(&self.opts.remote, &self.opts.branch)
+    }
+
+    // ---- validate: the preflight ------------------------------------------
+
+    fn validate(&mut self) -> Result<(String, Verdict)> {
+        let tag = self.tag().clone();
+        let version = tag.pep440();
+        check_on_branch(&self.git, &self.opts.branch, &self.opts.remote)?;
+        let dirty = self.git.dirty_files()?;
+        if !dirty.is_empty() {
+            bail!(BadInput(format!(
+                "the working tree is not clean ({}): commit or stash these changes first",
+                clip(&dirty.join(", "))
+            )));
+        }
+        if self.opts.dry_run {
+            println!(
+                "    dry run: planning from the last fetched state of {}",
+                self.opts.remote
+            );
+        }
+        self.fetch()?;
+        let remote_tags = self.git.remote_tags(&self.opts.remote)?;
+        let tag_commit = self.resolve_tag(&remote_tags)?;
+        let base = self.base()?;
+        if !self.git.is_ancestor(&tag_commit, &base)? {
+            bail!(BadInput(format!(
+                "tag {tag} ({}) is not on {}/{}: a release must be tagged on `{}`",
+                short(&tag_commit),
+                self.opts.remote,
+                self.opts.branch,
+                self.opts.branch
+            )));
+        }
+
+        // Cheap refusals first: the GitHub Release, the tagged release files.
+        let origin_url = self.remote_url();
+        let github = github::check_release(self.sh, &tag, origin_url.as_deref())?;
+        println!("    {github}");
+        // Ordering against the tag's own changelog first: it names the next
+        // version where the rotation would only say "not newer".
+        let own_heading = self.heading_is_own(&tag_commit)?;
+        let tagged_log = self
+            .git
+            .show_text(&tag_commit, changelog::FILE, changelog::FILE)?
+            .unwrap_or_default();
+        let early = known_versions(&[], &[], &[], &tagged_log, &tag, own_heading);
+        release_rules::check_order(&tag, &early)?;
+        self.check_tagged_files(&tag_commit)?;
+        // The build runs while the remaining checks do.
+        let python = self.python()?;
+        let mut pending = Some(tagged_build::start_build(
+            self.sh,
+            &python,
+            &self.git,
+            &tag_commit,
+            &tag,
+        )?);
+
+        // The index: the source of truth for "released".
+        let listed = self.listing()?;
+        let versions = index::listed_versions(&self.project, &listed);
+        let this = versions.iter().find(|(v, _)| *v == version);
+        if let Some((_, true)) = this {
+            // Spent: checked with the other known versions below.
+        } else if this.is_some() {
+            let built = self.finish_build(pending.take())?;
+            match index::compare(&self.project, &version, &built.files, &listed) {
+                Ok(Publication::Complete) => {
+                    println!(
+                        "    {tag} is already released: every file is on the index with the \
+sha256 of the tagged source"
+                    );
+                    self.record_release_commit(&base)?;
+                    self.output("version", version.clone());
+                    self.output("tag", tag.to_string());
+                    self.output("released", "true".into());
+                    self.preflight = Some(built);
+                    return Ok((format!("{tag} is already released: nothing to do"), Verdict::AlreadyReleased));
+                }
+                Ok(_) => println!("    resuming {tag}: the index lists part of it, with the tagged source's sha256"),
+                Err(conflict) => bail!(BadInput(format!(
+                    "{} {version} is on the index with other files than the tagged source \
+builds ({conflict}): the tag was moved or re-created after the upload. A published version \
+is never replaced: release the next patch, `cargo xtask tag {}`",
+                    self.project,
+                    tag.next_patch()
+                ))),
+            }
+            self.preflight = Some(built);
+        }
+
+        // Newer than every release known anywhere.
+        // The remote's changelog, not the local file: another run may have
+        // released meanwhile.
+        let root_log = self
+            .git
+            .show_text(&base, changelog::FILE, changelog::FILE)?
+            .unwrap_or_default();
+        let known = known_versions(
+            &self.git.release_tags()?,
+            &remote_tags,
+            &versions,
+            &root_log,
+            &tag,
+            own_heading,
+        );
+        release_rules::check_order(&tag, &known)?;
+
+        // Root may differ from the tag only by the release's own edits.
+        match self.find_release_commit(&tag_commit, &base)? {
+            Some(commit) => println!(
+                "    the release commit is already on {}: {}",
+                self.opts.branch,
+                short(&commit)
+            ),
+            None => {
+                let (log, py) = self.plan_edits(&tag_commit, &base)?;
+                let count = [log.is_some(), py.is_some()].iter().filter(|b| **b).count();
+                println!(
+                    "    the tag's tree and {} agree apart from the release edits ({count} file(s) to edit)",
+                    self.opts.branch
+                );
+            }
+        }
+
+        let config = self.index_config()?;
+        if !config.has_upload_credentials(self.sh) {
+            bail!(
+                "no upload credentials for {}: set TWINE_USERNAME and TWINE_PASSWORD (or \
+credentials in TWINE_REPOSITORY_URL), or run in GitHub Actions with `id-token: write` for \
+trusted publishing",
+                config.upload_url
+            );
+        }
+
+        if self.preflight.is_none() {
+            let built = self.finish_build(pending.take())?;
+            self.preflight = Some(built);
+        }
+        self.output("version", version);
+        self.output("tag", tag.to_string());
+        self.output("released", "false".into());
+        Ok((
+            format!(
+                "{tag} at {} builds and passes its checks",
+                short(&tag_commit)
+            ),
+            Verdict::Proceed,
+        ))
+    }
+
+    fn remote_url(&self) -> Option<String> {
+        let sh = self.sh;
+        let remote = &self.opts.remote;
+        cmd!(sh, "git remote get-url --end-of-options {remote}")
+            .quiet()
+            .ignore_stderr()
+            .read()
+            .ok()
+    }
+
+    /// The commit the tag names: the local tag, else the remote's (fetched).
+    /// A local tag that differs from the remote's is refused: the remote's
+    /// is what the CD releases.
+    fn resolve_tag(&self, remote_tags: &[(String, String)]) -> Result<String> {
+        let tag = self.tag();
+        let name = tag.to_string();
+        let local = self.git.commit_of(&Git::tag_ref(tag))?;
+        let remote = remote_tags
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c.clone());
+        match (local, remote) {
+            (Some(l), Some(r)) if l != r => bail!(BadInput(format!(
+                "tag {tag} here ({}) is not the remote's {tag} ({}): the remote's is the \
+one to release. Delete the local tag (`git tag -d {tag}`) and re-run",
+                short(&l),
+                short(&r)
+            ))),
+            (Some(l), _) => Ok(l),
+            (None, Some(r)) => {
+                if self.opts.dry_run {
+                    bail!(BadInput(format!(
+                        "tag {tag} is on {} but not here: fetch it first (`git fetch {} tag {tag}`), \
+then dry-run again",
+                        self.opts.remote, self.opts.remote
+                    )));
+                }
+                self.git.fetch_tag(&self.opts.remote, tag)?;
+                Ok(r)
+            }
+            (None, None) => bail!(BadInput(format!(
+                "tag {tag} does not exist here or on {}: create it with `cargo xtask tag {tag}` \
+(or `git tag -a {tag} -m \"Release {tag}\"` and push it)",
+                self.opts.remote
+            ))),
+        }
+    }
+
+    /// The tag's own release files parse and take the release edits.
+    fn check_tagged_files(&self, tag_commit: &str) -> Result<()> {
+        let tag = self.tag();
+        let at = |e: BadInput| BadInput(format!("at {tag}, {}", e.0));
+        let file = |name: &str| -> Result<String> {
+            self.git
+                .show_text(tag_commit, name, name)
+                .map_err(|e| e.context(format!("at {tag}")))?
+                .ok_or_else(|| anyhow!(BadInput(format!("at {tag}, {name} does not exist"))))
+        };
+        let py = file(pyproject::FILE)?;
+        pyproject::read_name(&py).map_err(at)?;
+        pyproject::sync_version(&py, tag).map_err(at)?;
+        changelog::rotate(&file(changelog::FILE)?, tag).map_err(at)?;
+        Ok(())
+    }
+
+    /// Whether a `## vX.Y.Z` heading on root is this release's own: it
+    /// arrived after the tag (the changelog step wrote it), or the tagged
+    /// commit itself introduced it (`cargo xtask tag`'s release commit).
+    fn heading_is_own(&self, tag_commit: &str) -> Result<bool> {
+        let tag = self.tag();
+        let has = |rev: &str| -> Result<bool> {
+            Ok(self
+                .git
+                .show_text(rev, changelog::FILE, changelog::FILE)?
+                .is_some_and(|log| changelog::section(&log, tag).is_some()))
+        };
+        if !has(tag_commit)? {
+            return Ok(true);
+        }
+        match self.git.commit_of(&format!("{tag_commit}^"))? {
+            Some(parent) => Ok(!has(&parent)?),
+            None => Ok(false),
+        }
+    }
+
+    fn finish_build(&mut self, pending: Option<tagged_build::PendingBuild>) -> Result<Built> {
+        let pending = pending.context("the preflight build was not started")?;
+        let python = self.python()?;
+        let built = pending.finish(self.sh, &python, &self.project)?;
+        for f in &built.files {
+            println!("    {}  sha256 {}", f.filename, f.sha256);
+        }
+        Ok(built)
+    }
+
+    // ---- the release commit(s) on root -----------------------------------
+
+    /// The commit where `## vX.Y.Z` and version X.Y.Z first stand together
+    /// (the tag itself, or a commit after it on the branch), as long as the
+    /// heading still stands at `upto` (a revert undoes it).
+    fn find_release_commit(&self, tag_commit: &str, upto: &str) -> Result<Option<String>> {
+        let tag = self.tag();
+        let released_at = |rev: &str| -> Result<bool> {
+            let log = self.git.show_text(rev, changelog::FILE, changelog::FILE)?;
+            let py = self.git.show_text(rev, pyproject::FILE, pyproject::FILE)?;
+            Ok(match (log, py) {
+                (Some(log), Some(py)) => {
+                    changelog::section(&log, tag).is_some()
+                        && pyproject::read_version(&py).is_ok_and(|v| v == tag.pep440())
+                }
+                _ => false,
+            })
+        };
+        let still_there = self
+            .git
+            .show_text(upto, changelog::FILE, changelog::FILE)?
+            .is_some_and(|log| changelog::section(&log, tag).is_some());
+        if !still_there {
+            return Ok(None);
+        }
+        let mut commits = vec![tag_commit.to_string()];
+        commits.extend(
+            self.git
+                // Only a commit that touches a release file can change
+                // whether heading and version stand together.
+                .first_parent_commits(tag_commit, upto, &[changelog::FILE, pyproject::FILE])?
+                .into_iter()
+                .take(RELEASE_COMMIT_SEARCH),
+        );
+        let mut found = None;
+        let mut before = false;
+        for commit in commits {
+            let now = released_at(&commit)?;
+            if now && !before {
+                found = Some(commit);
+            }
+            before = now;
+        }
+        Ok(found)
+    }
+
+    fn record_release_commit(&mut self, upto: &str) -> Result<Option<String>> {
+        let tag_commit = self
+            .git
+            .commit_of(&Git::tag_ref(self.tag()))?
+            .context("reading the tag")?;
+        let found = self.find_release_commit(&tag_commit, upto)?;
+        if let Some(commit) = &found {
+            println!("    release commit: {commit}");
+            self.output("release-commit", commit.clone());
+        }
+        Ok(found)
+    }
+
+    /// The release's edits of root (`base`), planned from the tagged
+    /// files: the new CHANGELOG.md and pyproject.toml, `None` where
+    /// nothing changes. Anything else that differs between the tag and
+    /// root is refused: it would not be what is published.
+    fn plan_edits(&self, tag_commit: &str, base: &str) -> Result<(Option<String>, Option<String>)> {
+        let tag = self.tag();
+        let beyond: Vec<String> = self
+            .git
+            .changed_paths(tag_commit, base)?
+            .into_iter()
+            .filter(|p| p != changelog::FILE && p != pyproject::FILE)
+            .collect();
+        if !beyond.is_empty() {
+            let shown: Vec<&str> = beyond.iter().take(10).map(String::as_str).collect();
+            bail!(BadInput(format!(
+                "`{}` has changes since {tag} beyond the release's own edits: {}{}. What is \
+published must be the tagged source: tag the current commit as a new version instead",
+                self.opts.branch,
+                clip(&shown.join(", ")),
+                if beyond.len() > 10 {
+                    format!(" and {} more", beyond.len() - 10)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        let file_at = |rev: &str, file: &str, what: &str| -> Result<String> {
+            let label = format!("{file} at {what}");
+            self.git
+                .show_text(rev, file, &label)?
+                .ok_or_else(|| anyhow!(BadInput(format!("{label}: the file does not exist"))))
+        };
+        let tagged_py = file_at(tag_commit, pyproject::FILE, &tag.to_string())?;
+        let root_py = file_at(base, pyproject::FILE, &self.opts.branch)?;
+        let want = |text: &str| -> Result<String, BadInput> {
+            Ok(match pyproject::sync_version(text, tag)? {
+                Edit::Changed(t) => t,
+                Edit::Unchanged => text.to_string(),
+            })
+        };
+        let tagged_after = want(&tagged_py).map_err(|e| BadInput(format!("at {tag}, {}", e.0)))?;
+        let root_after = want(&root_py)?;
+        if tagged_after != root_after {
+            let line = root_after
+                .lines()
+                .zip(tagged_after.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| root_after.lines().count().min(tagged_after.lines().count()));
+            let text = root_after.lines().nth(line).unwrap_or("(end of file)");
+            bail!(BadInput(format!(
+                "{}:{}: differs from the tagged {} beyond the version (`{}`): the package \
+would ship metadata {tag} does not have. Tag the current commit as a new version instead, \
+or restore the file as tagged",
+                pyproject::FILE,
+                line + 1,
+                pyproject::FILE,
+                clip(text.trim_end())
+            )));
+        }
+        let tagged_log = file_at(tag_commit, changelog::FILE, &tag.to_string())?;
+        let root_log = file_at(base, changelog::FILE, &self.opts.branch)?;
+        let log = match changelog::rotate_after_tag(&root_log, &tagged_log, tag)? {
+            Edit::Changed(t) => Some(t),
+            Edit::Unchanged => None,
+        };
+        let py = (root_after != root_py).then_some(root_after);
+        Ok((log, py))
+    }
+
+    // ---- changelog and version -------------------------------------------
+
+    fn changelog(&mut self) -> Result<String> {
+        let tag = self.tag().clone();
+        let message = format!("Release {tag}: changelog");
+        let outcome = self.commit_replanned(&message, |r, tag_commit, base| {
+            Ok(r.plan_edits(tag_commit, base)?
+                .0
+                .map(|after| (changelog::FILE, after)))
+        })?;
+        Ok(match outcome {
+            Committed::Nothing => format!("`## {tag}` is already in place"),
+            Committed::Released(commit) => format!("already released at {}", short(&commit)),
+            Committed::Pushed => format!("`## {}` is now `## {tag}`", changelog::RECENT),
+            Committed::Planned => "planned".into(),
+        })
+    }
+
+    fn version(&mut self) -> Result<String> {
+        let tag = self.tag().clone();
+        let message = format!("Release {tag}: version {}", tag.pep440());
+        let outcome = self.commit_replanned(&message, |r, tag_commit, base| {
+            Ok(r.plan_edits(tag_commit, base)?
+                .1
+                .map(|after| (pyproject::FILE, after)))
+        })?;
+        if !self.opts.dry_run {
+            let base = self.base()?;
+            self.record_release_commit(&base)?;
+        }
+        Ok(match outcome {
+            Committed::Nothing => format!("already {}", tag.pep440()),
+            Committed::Released(commit) => format!("already released at {}", short(&commit)),
+            Committed::Pushed => format!("set to {}", tag.pep440()),
+            Committed::Planned => "planned".into(),
+        })
+    }
+
+    /// Commits one file's planned edit on top of the remote's branch and
+    /// pushes it. A push that loses a race (whatever git's words for it)
+    /// fetches and plans again from the remote's new state, a bounded
+    /// number of times; nothing is rebased or forced. When the remote
+    /// already holds the edit (another run made it), there is nothing to do.
+    fn commit_replanned(
+        &mut self,
+        message: &str,
+        plan: impl Fn(&Self, &str, &str) -> Result<Option<(&'static str, String)>>,
+    ) -> Result<Committed> {
+        let tag_ref = Git::tag_ref(self.tag());
+        let branch = self.opts.branch.clone();
+        let remote = self.opts.remote.clone();
+        check_on_branch(&self.git, &branch, &remote)?;
+        for attempt in 1..=PUSH_ATTEMPTS {
+            self.fetch()?;
+            let base = self.base()?;
+            let tag_commit = self.git.commit_of(&tag_ref)?.ok_or_else(|| {
+                BadInput(format!(
+                    "tag {} does not exist here: run the validate step first",
+                    self.tag()
+                ))
+            })?;
+            if attempt == 1 && !self.git.is_ancestor("HEAD", &base)? {
+                bail!(BadInput(format!(
+                    "`{branch}` has commits that {remote}/{branch} does not: push or drop them \
+first (the release commits go on top of the remote's branch)"
+                )));
+            }
+            if let Some(commit) = self.find_release_commit(&tag_commit, &base)? {
+                return Ok(Committed::Released(commit));
+            }
+            let Some((file, after)) = plan(self, &tag_commit, &base)? else {
+                return Ok(Committed::Nothing);
+            };
+            let before = self.git.show_text(&base, file, file)?.unwrap_or_default();
+            ui::print_diff(file, &before, &after);
+            if self.opts.dry_run {
+                ui::would(&format!(
+                    "write {file}, run `git commit -m \"{message}\" -- {file}`"
+                ));
+                ui::would(&format!(
+                    "run `git push --atomic {remote} {branch}:refs/heads/{branch}`"
+                ));
+                return Ok(Committed::Planned);
+            }
+            self.git.reset_keep(&base)?;
+            let path = self.root.join(file);
+            fs::write(&path, &after).with_context(|| format!("writing {path}"))?;
+            self.git.commit(&[file], message)?;
+            let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+            match self.git.push_once(&remote, &[refspec])? {
+                Push::Done => return Ok(Committed::Pushed),
+                Push::Race(report) => {
+                    println!(
+                        "    {remote}/{branch} moved or was being updated (attempt {attempt} of \
+{PUSH_ATTEMPTS}): fetching and planning again\n{}",
+                        indent(&secrets::redact(&report))
+                    );
+                }
+                Push::Failed(report) => {
+                    // Leave the clone as the remote is: the next run starts clean.
+                    let _ = self.git.reset_keep(&base);
+                    bail!(
+                        "git push to {remote} failed (not a race; nothing was pushed):\n{}",
+                        indent(&secrets::redact(&report))
+                    );
+                }
+            }
+        }
+        if let Ok(base) = self.base() {
+            let _ = self.git.reset_keep(&base);
+        }
+        bail!(
+            "{remote}/{branch} kept moving: {PUSH_ATTEMPTS} pushes lost their race. Re-run \
+`cargo xtask release {}`",
+            self.tag()
+        )
+    }
+
+    // ---- build and check ------------------------------------------------
+
+    fn build(&mut self) -> Result<String> {
+        let dist = self.dist();
+        let tag = self.tag().clone();
+        if self.opts.dry_run {
+            ui::would(&format!(
+                "build {tag}'s tree with the release edits in a temporary directory \
+(`python -m build --no-isolation`, SOURCE_DATE_EPOCH of the tag's commit), into {dist}"
+            ));
+            return Ok("planned".into());
+        }
+        let built = match self.preflight.take() {
+            Some(built) => built,
+            None => {
+                let tag_commit = self
+                    .git
+                    .commit_of(&Git::tag_ref(&tag))?
+                    .ok_or_else(|| BadInput(format!("tag {tag} does not exist here")))?;
+                let python = self.python()?;
+                let scratch = tagged_build::Scratch::new("build")?;
+                let tree = tagged_build::prepare_tree(&self.git, &tag_commit, &tag, &scratch)?;
+                let out = scratch.path().join("dist");
+                let epoch = self.git.commit_time(&tag_commit)?;
+                tagged_build::build(self.sh, &python, &tree, &out, &epoch)
+                    .context("building the sdist and wheel of the tagged source")?;
+                let files = tagged_build::dist_files(&out, &self.project, &tag)?;
+                Built {
+                    _scratch: scratch,
+                    out,
+                    files,
+                }
+            }
+        };
+        if dist.exists() {
+            fs::remove_dir_all(&dist).with_context(|| format!("cleaning {dist}"))?;
+        }
+        fs::create_dir_all(&dist).with_context(|| format!("creating {dist}"))?;
+        for f in &built.files {
+            fs::copy(built.out.join(&f.filename), dist.join(&f.filename))
+                .with_context(|| format!("copying {} to {dist}", f.filename))?;
+            println!("    {}  sha256 {}", f.filename, f.sha256);
+        }
+        self.output("sha256", release_rules::format_sha_list(&built.files));
+        let count = built.files.len();
+        // Keep it for the check step: the same bytes were checked already.
+        self.preflight = Some(built);
+        Ok(format!("{count} files in {dist}"))
+    }
+
+    /// The files in the dist directory, checked against `--expect-sha256`.
+    fn built_files(&self) -> Result<Vec<LocalFile>> {
+        let files = tagged_build::dist_files(&self.dist(), &self.project, self.tag())?;
+        if let Some(expected) = &self.opts.expect_sha256 {
+            let differences = release_rules::sha_differences(expected, &files);
+            if !differences.is_empty() {
+                bail!(
+                    "the files in {} are not the ones the build recorded ({}): refusing to \
+publish them. Re-run the build job",
+                    self.dist(),
+                    differences.join("; ")
+                );
+            }
+        }
+        Ok(files)
+    }
+
+    fn check(&mut self) -> Result<String> {
+        let dist = self.dist();
+        if self.opts.dry_run {
+            ui::would(&format!("run `python -m twine check --strict {dist}/*`"));
+            return Ok("planned".into());
+        }
+        let files = self.built_files()?;
+        if let Some(built) = &self.preflight {
+            if built.files == files {
+                return Ok(format!(
+                    "{} files pass (checked in the preflight)",
+                    files.len()
+                ));
+            }
+        }
+        let python = self.python()?;
+        tagged_build::check(self.sh, &python, &dist, &files)?;
+        Ok(format!("{} files pass", files.len()))
+    }
+
+    // ---- publish and verify ---------------------------------------------
+
+    /// Where the version stands on the index against the local files.
+    /// Different files under this version, or a yanked version, are
+    /// refused: a published version is never replaced or re-published.
+    fn publication(&mut self, local: &[LocalFile]) -> Result<Publication> {
+        let listed = self.listing()?;
+        self.judge(local, &listed)
+    }
+
+    fn judge(&self, local: &[LocalFile], listed: &[IndexFile]) -> Result<Publication> {
+        let tag = self.tag();
+        let version = tag.pep440();
+        let files = index::version_files(&self.project, &version, listed);
+        if files.iter().any(|f| f.yanked) {
+            bail!(BadInput(format!(
+                "{} {version} is yanked on the index: it was rolled back and is never \
+published again. Release the next patch: `cargo xtask tag {}`",
+                self.project,
+                tag.next_patch()
+            )));
+        }
+        index::compare(&self.project, &version, local, listed).map_err(|conflict| {
+            anyhow!(BadInput(format!(
+                "{} {version} is already on the index with different files ({conflict}); \
 nothing was uploaded. A published version cannot be replaced: release the next patch, \
 `cargo xtask tag {}`",
-                    self.project,
-                    self.tag().next_patch()
-                )
-            })?;
-        Ok((config, state))
+                self.project,
+                tag.next_patch()
+            )))
+        })
     }
 
     fn publish(&mut self) -> Result<String> {
         if self.opts.dry_run {
             let config = self.index_config()?;
-            let listed = index::fetch(&config.simple_base, &self.project)?;
-            let present = index::version_files(&self.project, &self.tag().pep440(), &listed);
+            let present = self.listing().map(|listed| {
+                index::version_files(&self.project, &self.tag().pep440(), &listed).len()
+            });
             ui::would(&format!(
                 "upload the built files not already on {} with `python -m twine upload` \
 (the index lists {} file(s) of this version now)",
                 config.upload_url,
-                present.len()
+                present.map_or("an unknown number of".to_string(), |n| n.to_string())
             ));
             return Ok("planned".into());
         }
         let local = self.built_files()?;
-        let (config, state) = self.publication(&local)?;
-        let to_upload: Vec<&LocalFile> = match &state {
-            Publication::Complete => return Ok("every file is already on the index".into()),
-            Publication::Absent => local.iter().collect(),
-            Publication::Partial { missing, .. } => local
-                .iter()
-                .filter(|f| missing.contains(&f.filename))
-                .collect(),
+        let state = self.publication(&local)?;
+        let to_upload: Vec<LocalFile> = match &state {
+            Publication::Complete => {
+                self.uploaded = true;
+                self.output("uploaded", "true".into());
+                return Ok("every file is already on the index".into());
+            }
+            Publication::Absent => local.clone(),
+            Publication::Partial { missing, .. } => {
+                self.uploaded = true;
+                local
+                    .iter()
+                    .filter(|f| missing.contains(&f.filename))
+                    .cloned()
+                    .collect()
+            }
         };
+        let config = self.index_config()?;
+        let url = config.upload_url.clone();
+        let credentials = match config.twine_credentials(self.sh) {
+            Some(pair) => Some(pair),
+            None => github::mint_index_token(self.sh, &url)?.map(|t| ("__token__".to_string(), t)),
+        };
+        if let Some((_, secret)) = &credentials {
+            secrets::register(secret);
+        }
+        let python = self.python()?;
         let dist = self.dist();
-        let paths: Vec<Utf8PathBuf> = to_upload.iter().map(|f| dist.join(&f.filename)).collect();
-        let count = paths.len();
-        let python = self.tools()?.python();
-        let sh = self.sh;
-        let url = &config.upload_url;
-        // Credentials reach twine by environment only: TWINE_USERNAME and
-        // TWINE_PASSWORD, or a token minted by trusted publishing.
-        let password = sh.var("TWINE_PASSWORD").ok().filter(|p| !p.is_empty());
-        let minted = match password {
-            Some(_) => None,
-            None => github::mint_index_token(sh, url)?,
-        };
-        let mut upload = cmd!(
-            sh,
-            "{python} -m twine --no-color upload --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
-        )
-        .ignore_status();
-        if let Some(token) = &minted {
-            upload = upload
-                .env("TWINE_USERNAME", "__token__")
-                .env("TWINE_PASSWORD", token);
+        let mut accepted = 0;
+        let mut existing = 0;
+        let mut remaining: Vec<String> = to_upload.iter().map(|f| f.filename.clone()).collect();
+        // One twine run for the files, again for those after one the index
+        // already had. Twine stops at the first failure, so which files it
+        // delivered is known even when a later one fails: then the version
+        // is published, never reverted.
+        while !remaining.is_empty() {
+            let paths: Vec<Utf8PathBuf> = remaining.iter().map(|f| dist.join(f)).collect();
+            let sh = self.sh;
+            let mut upload = cmd!(
+                sh,
+                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
+            )
+            .env("COLUMNS", COLUMNS)
+            .env("TWINE_REPOSITORY_URL", &url)
+            .quiet()
+            .ignore_status();
+            if let Some((user, password)) = &credentials {
+                upload = upload
+                    .env("TWINE_USERNAME", user)
+                    .env("TWINE_PASSWORD", password);
+            }
+            let out = upload.output().context("running twine upload")?;
+            let report = secrets::redact(&format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            // `--verbose` is what shows the index's own reason (an index
+            // may say "already exists" only in the body); its INFO lines
+            // are shown when the upload fails.
+            for line in report
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty())
+                .filter(|l| !out.status.success() || !l.starts_with("INFO"))
+            {
+                println!("    | {line}");
+            }
+            let (delivered, stop) =
+                release_rules::read_upload(&remaining, out.status.success(), &report);
+            accepted += delivered.len();
+            if !delivered.is_empty() {
+                self.mark_uploaded()?;
+            }
+            match stop {
+                None => break,
+                Some((file, Upload::AlreadyThere)) => {
+                    existing += 1;
+                    self.mark_uploaded()?;
+                    let at = remaining.iter().position(|f| *f == file).unwrap_or(0);
+                    remaining.drain(..=at);
+                }
+                Some((file, _)) => {
+                    let hint = if report.contains("403") || report.contains("401") {
+                        ": the index refused the credentials; check TWINE_USERNAME and \
+TWINE_PASSWORD (or the trusted publisher)"
+                    } else if report.to_ascii_lowercase().contains("connection") {
+                        ": the connection to the index failed"
+                    } else {
+                        ""
+                    };
+                    let which = if file.is_empty() {
+                        "twine upload".to_string()
+                    } else {
+                        format!("twine upload of {file}")
+                    };
+                    bail!(
+                        "{which} to {url} failed{hint}{}",
+                        if self.uploaded {
+                            format!(
+                                ". Other files of {} are on the index: it is published, not \
+reverted; resume with `cargo xtask release {}`",
+                                self.tag(),
+                                self.tag()
+                            )
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
         }
-        let out = upload.output().context("running twine upload")?;
-        let secret = minted.or(password).unwrap_or_default();
-        if !secret.is_empty() {
-            secrets::register(&secret);
+        if existing == to_upload.len() {
+            return Ok(format!(
+                "the index already had all {existing} file(s): another run published them \
+first; verify checks their sha256"
+            ));
         }
-        let report = secrets::redact(&format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-        for line in report.lines().filter(|l| !l.trim().is_empty()) {
-            println!("    | {line}");
-        }
-        if !out.status.success() {
-            let hint = if report.contains("403") || report.contains("401") {
-                ": the index refused the credentials; check TWINE_USERNAME and TWINE_PASSWORD \
-(or the trusted publisher)"
-            } else if report.contains("Connection refused") || report.contains("ConnectionError") {
-                ": the index could not be reached"
+        Ok(format!(
+            "uploaded {accepted} file(s) to {url}{}",
+            if existing > 0 {
+                format!(" ({existing} already there)")
             } else {
-                ""
-            };
-            bail!("twine upload to {url} failed{hint}");
-        }
-        Ok(format!("uploaded {count} file(s) to {url}"))
+                String::new()
+            }
+        ))
+    }
+
+    /// Twine accepted a file: the version is published, for good. Recorded
+    /// in the clone so a later `--step revert` knows it even while the
+    /// index does not list the file yet.
+    fn mark_uploaded(&mut self) -> Result<()> {
+        self.uploaded = true;
+        self.output("uploaded", "true".into());
+        let marker = self.uploaded_marker()?;
+        fs::write(&marker, "uploaded\n").with_context(|| format!("writing {marker}"))
+    }
+
+    fn uploaded_marker(&self) -> Result<Utf8PathBuf> {
+        let sh = self.sh;
+        let git_dir = cmd!(sh, "git rev-parse --absolute-git-dir")
+            .quiet()
+            .read()
+            .context("locating the .git directory")?;
+        Ok(Utf8PathBuf::from(git_dir).join(format!("xtask-uploaded-{}", self.tag())))
     }
 
     fn verify(&mut self) -> Result<String> {
@@ -511,33 +1097,47 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             return Ok("planned".into());
         }
         let local = self.built_files()?;
-        let timeout = Duration::from_secs(
-            self.sh
-                .var("XTASK_VERIFY_TIMEOUT")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(120),
-        );
+        let timeout = match self.sh.var("XTASK_VERIFY_TIMEOUT") {
+            Ok(value) => release_rules::parse_timeout("XTASK_VERIFY_TIMEOUT", &value)?,
+            Err(_) => Duration::from_secs(120),
+        };
+        let uploaded = self.uploaded || self.uploaded_marker()?.exists();
         let start = Instant::now();
         let mut pause = Duration::from_millis(250);
         loop {
-            let (_, state) = self.publication(&local)?;
-            match state {
-                Publication::Complete => {
+            // A failed read is retried within the bound: the index may be
+            // briefly unavailable right after an upload.
+            let last = match self.publication(&local) {
+                Ok(Publication::Complete) => {
                     return Ok(format!(
                         "{} file(s) listed with matching sha256",
                         local.len()
                     ))
                 }
-                state if start.elapsed() >= timeout => bail!(
-                    "after {} the index still does not list every file: {state:?}; \
-re-run `cargo xtask release {} --step verify` later",
-                    ui::seconds(start.elapsed()),
-                    self.tag()
-                ),
-                _ => {}
+                Ok(Publication::Absent) => "no file of the version listed".to_string(),
+                Ok(Publication::Partial { missing, .. }) => {
+                    format!("not listed yet: {}", missing.join(", "))
+                }
+                Err(err) if input_refusal(&err) => return Err(err),
+                Err(err) => format!("{err:#}"),
+            };
+            if start.elapsed() >= timeout {
+                let tag = self.tag();
+                if uploaded {
+                    bail!(
+                        "{tag} was uploaded, not yet listed: after {} the index still shows \
+{last}. It is published (not reverted); resume with `cargo xtask release {tag}` (or \
+`--step verify`) once the index lists it",
+                        ui::seconds(start.elapsed())
+                    );
+                }
+                bail!(
+                    "after {} the index does not list {tag} ({last}): publish it first \
+(`cargo xtask release {tag}`)",
+                    ui::seconds(start.elapsed())
+                );
             }
-            std::thread::sleep(pause);
+            std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
             pause = (pause * 2).min(Duration::from_secs(5));
         }
     }
@@ -546,8 +1146,8 @@ re-run `cargo xtask release {} --step verify` later",
 
     fn revert(&mut self) -> Result<String> {
         let tag = self.tag().clone();
-        let config = self.index_config()?;
-        let listed = index::fetch(&config.simple_base, &self.project)
+        let listed = self
+            .listing()
             .context("reading the index before reverting (not reverting while it is unknown)")?;
         let on_index: Vec<String> = index::version_files(&self.project, &tag.pep440(), &listed)
             .iter()
@@ -574,23 +1174,173 @@ Resume with `cargo xtask release {tag}`",
                 missing.join(", ")
             );
         }
-        let before = read(self.root, changelog::FILE)?;
-        match changelog::revert(&before, &tag)? {
-            Edit::Unchanged => Ok(format!(
-                "nothing to revert: `## {}` is in place",
-                changelog::RECENT
-            )),
-            Edit::Changed(after) => {
-                let message = format!("Revert the {tag} changelog heading: not published");
-                self.commit_and_push(changelog::FILE, &before, &after, &message)?;
-                Ok(format!("`## {tag}` is `## {}` again", changelog::RECENT))
+        let marker = self.uploaded_marker()?;
+        if self.uploaded || marker.exists() {
+            bail!(
+                "not reverting: twine delivered files of {tag} to the index (recorded in \
+{marker}), so it is published, though not listed yet. Resume with `cargo xtask release {tag}`"
+            );
+        }
+        let message = format!("Revert the {tag} changelog heading: not published");
+        let outcome = self.commit_replanned_revert(&message)?;
+        Ok(match outcome {
+            Committed::Pushed => format!("`## {tag}` is `## {}` again", changelog::RECENT),
+            Committed::Planned => "planned".into(),
+            _ => format!("nothing to revert: `## {}` is in place", changelog::RECENT),
+        })
+    }
+
+    /// The revert's commit, re-planned like the release commits, but
+    /// wanted even when the release commit exists (that is what it undoes).
+    fn commit_replanned_revert(&mut self, message: &str) -> Result<Committed> {
+        let branch = self.opts.branch.clone();
+        let remote = self.opts.remote.clone();
+        check_on_branch(&self.git, &branch, &remote)?;
+        for attempt in 1..=PUSH_ATTEMPTS {
+            self.fetch()?;
+            let base = self.base()?;
+            if attempt == 1 && !self.git.is_ancestor("HEAD", &base)? {
+                bail!(BadInput(format!(
+                    "`{branch}` has commits that {remote}/{branch} does not: push or drop them \
+first"
+                )));
             }
+            let before = self
+                .git
+                .show_text(&base, changelog::FILE, changelog::FILE)?
+                .unwrap_or_default();
+            let after = match changelog::revert(&before, self.tag())? {
+                Edit::Unchanged => return Ok(Committed::Nothing),
+                Edit::Changed(after) => after,
+            };
+            ui::print_diff(changelog::FILE, &before, &after);
+            if self.opts.dry_run {
+                ui::would(&format!("commit and push \"{message}\""));
+                return Ok(Committed::Planned);
+            }
+            self.git.reset_keep(&base)?;
+            let path = self.root.join(changelog::FILE);
+            fs::write(&path, &after).with_context(|| format!("writing {path}"))?;
+            self.git.commit(&[changelog::FILE], message)?;
+            let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+            match self.git.push_once(&remote, &[refspec])? {
+                Push::Done => return Ok(Committed::Pushed),
+                Push::Race(_) => println!(
+                    "    {remote}/{branch} moved (attempt {attempt} of {PUSH_ATTEMPTS}): planning again"
+                ),
+                Push::Failed(report) => {
+                    let _ = self.git.reset_keep(&base);
+                    bail!(
+                        "git push to {remote} failed:\n{}",
+                        indent(&secrets::redact(&report))
+                    );
+                }
+            }
+        }
+        bail!(
+            "{remote}/{branch} kept moving: re-run `cargo xtask release {} --step revert`",
+            self.tag()
+        )
+    }
+}
+
+/// What a commit step ended in.
+enum Committed {
+    /// The remote's branch needs no edit.
+    Nothing,
+    /// The release commit is already on the branch.
+    Released(String),
+    Pushed,
+    Planned,
+}
+
+/// Whether an error is the caller's input (exit 2), not a passing fault.
+fn input_refusal(err: &anyhow::Error) -> bool {
+    crate::input::is_bad_input(err)
+}
+
+/// Every version known anywhere except the tag itself as a tag: tags here
+/// and on the remote, the index (yanked ones marked), and released
+/// changelog headings (this release's own heading excluded).
+pub fn known_versions(
+    local_tags: &[Tag],
+    remote_tags: &[(String, String)],
+    index_versions: &[(String, bool)],
+    changelog: &str,
+    tag: &Tag,
+    own_heading: bool,
+) -> Vec<Known> {
+    let mut known: Vec<Known> = Vec::new();
+    known.extend(
+        local_tags
+            .iter()
+            .filter(|t| *t != tag)
+            .map(|t| Known::new(t.to_string(), Source::LocalTag)),
+    );
+    known.extend(
+        remote_tags
+            .iter()
+            .filter_map(|(name, _)| Tag::from_git(name))
+            .filter(|t| t != tag)
+            .map(|t| Known::new(t.to_string(), Source::RemoteTag)),
+    );
+    known.extend(index_versions.iter().map(|(v, yanked)| {
+        Known::new(
+            v.clone(),
+            if *yanked {
+                Source::Yanked
+            } else {
+                Source::Index
+            },
+        )
+    }));
+    known.extend(
+        changelog::release_headings(changelog)
+            .into_iter()
+            .filter(|t| !(own_heading && t == tag))
+            .map(|t| Known::new(t.to_string(), Source::Changelog)),
+    );
+    known
+}
+
+/// HEAD must be the release branch. When that branch does not exist at
+/// all, the likely cause is a project whose release branch has another
+/// name: say how to configure it.
+pub fn check_on_branch(git: &Git, branch: &str, remote: &str) -> Result<()> {
+    match git.current_branch()? {
+        Some(b) if b == branch => Ok(()),
+        other => {
+            let here = other.map_or("no branch (detached)".to_string(), |b| {
+                format!("`{}`", clip(&b))
+            });
+            let exists = git.branch_exists(branch)?
+                || git
+                    .commit_of(&format!("refs/remotes/{remote}/{branch}"))?
+                    .is_some();
+            if exists {
+                bail!(BadInput(format!(
+                    "a release runs on `{branch}`, but HEAD is on {here}: run `git switch {branch}`"
+                )))
+            }
+            bail!(BadInput(format!(
+                "a release runs on the release branch, `{branch}`, which does not exist here \
+or as {remote}/{branch} (HEAD is on {here}). If this project releases from another branch, \
+set `release-branch = \"NAME\"` under [tool.xtask] in pyproject.toml, or pass \
+--root-branch NAME"
+            )))
         }
     }
 }
 
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `.git/xtask-release.lock`: one release at a time per clone. A lock left
@@ -621,14 +1371,19 @@ impl ReleaseLock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
-                    let alive = !pid.is_empty() && Utf8Path::new("/proc").join(pid).exists();
+                    let alive = !pid.is_empty()
+                        && pid.chars().all(|c| c.is_ascii_digit())
+                        && Utf8Path::new("/proc").join(pid).exists();
                     if alive {
                         bail!(
                             "another release is running in this clone (pid {pid}, lock {path}): \
 wait for it to finish"
                         );
                     }
-                    eprintln!("removing a stale release lock left by pid {pid:?} ({path})");
+                    eprintln!(
+                        "removing a stale release lock left by pid {:?} ({path})",
+                        clip(pid)
+                    );
                     fs::remove_file(&path).with_context(|| format!("removing {path}"))?;
                 }
                 Err(e) => return Err(e).with_context(|| format!("creating {path}")),
@@ -641,5 +1396,41 @@ wait for it to finish"
 impl Drop for ReleaseLock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_round_trip_their_names() {
+        for step in Step::ALL {
+            assert_eq!(Step::parse(step.name()), Some(step));
+        }
+        assert!(is_step("verify") && is_step("revert") && !is_step("deploy"));
+        let err = Step::from_arg("deploy")
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("validate, changelog"), "{err}");
+    }
+
+    #[test]
+    fn known_versions_leave_out_the_tag_itself_and_its_own_heading() {
+        let tag = Tag::parse("v0.7.0").expect("tag");
+        let log = "## v0.7.0\n- a\n## v0.6.0\n- b\n";
+        let known = known_versions(
+            &[tag.clone(), Tag::parse("v0.6.0").expect("tag")],
+            &[("v0.7.0".into(), "c".into()), ("other".into(), "d".into())],
+            &[("0.6.0".into(), false), ("0.5.0".into(), true)],
+            log,
+            &tag,
+            true,
+        );
+        let names: Vec<String> = known.iter().map(|k| k.version.clone()).collect();
+        assert_eq!(names, ["v0.6.0", "0.6.0", "0.5.0", "v0.6.0"]);
+        let known = known_versions(&[], &[], &[], log, &tag, false);
+        assert_eq!(known.len(), 2);
     }
 }

@@ -393,6 +393,26 @@ pub fn version_files<'a>(
         .collect()
 }
 
+/// Every version of `project` the index lists, with whether any of its
+/// files is yanked, in the order first seen.
+pub fn listed_versions(project: &str, listed: &[IndexFile]) -> Vec<(String, bool)> {
+    let project = normalize(project);
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for file in listed {
+        let Some((name, version)) = file_version(&file.filename) else {
+            continue;
+        };
+        if name != project {
+            continue;
+        }
+        match out.iter_mut().find(|(v, _)| *v == version) {
+            Some((_, yanked)) => *yanked |= file.yanked,
+            None => out.push((version, file.yanked)),
+        }
+    }
+    out
+}
+
 /// Versions of `project` the index lists with both an sdist and a wheel,
 /// oldest first. One pass: a project page may list thousands of files.
 pub fn complete_versions(project: &str, listed: &[IndexFile]) -> Vec<semver::Version> {
@@ -635,6 +655,21 @@ mod tests {
             .map(|v| v.to_string())
             .collect();
         assert_eq!(versions, ["0.6.0", "0.10.0"]);
+    }
+
+    #[test]
+    fn listed_versions_include_yanked_ones() {
+        let mut files = listed(&[
+            ("mindoff_dataport-0.6.0.tar.gz", "a"),
+            ("mindoff_dataport-0.7.0.tar.gz", "b"),
+            ("mindoff_dataport-0.7.0-py3-none-any.whl", "c"),
+            ("other-0.9.0.tar.gz", "d"),
+        ]);
+        files[2].yanked = true;
+        assert_eq!(
+            listed_versions("Mindoff-Dataport", &files),
+            [("0.6.0".to_string(), false), ("0.7.0".to_string(), true)]
+        );
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! `cargo xtask tag vX.Y.Z`: the maintainer's side of a release.
 //!
-//! One release commit on `root` (changelog heading + version), the
-//! annotated tag on it, and one atomic push of both. The CD pipeline then
-//! finds nothing to edit and builds exactly the tagged commit.
+//! The same preflight as `release` first (tag ordering against every known
+//! release, including the index; the release files; a build and check of
+//! exactly what will be tagged; the GitHub Release's preconditions), so a
+//! pushed tag is always releasable. Then one release commit on `root`
+//! (changelog heading + version), the annotated tag on it, and one atomic
+//! push of both. The CD pipeline then finds nothing to edit and builds
+//! exactly the tagged commit.
 
 use std::fs;
 
@@ -11,12 +15,17 @@ use camino::Utf8Path;
 use xshell::{cmd, Shell};
 
 use crate::changelog::{self, Edit};
-use crate::git::Git;
+use crate::git::{Git, Push};
 use crate::github;
+use crate::index::{self, IndexConfig, Publication};
+use crate::input::{clip, read, BadInput};
 use crate::pyproject;
+use crate::release::{check_on_branch, known_versions};
+use crate::release_rules::{self, Standing};
+use crate::tagged_build;
+use crate::tools::Tools;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
-use crate::{read, BadInput};
 
 pub struct Options {
     pub tag: Tag,
@@ -33,86 +42,42 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     result
 }
 
-fn tag(sh: &Shell, root: &Utf8Path, opts: &Options, steps: &mut Steps) -> Result<()> {
-    let git = Git::new(sh);
-    let Options {
-        tag,
-        github_release,
-        dry_run,
-        remote,
-        branch,
-    } = opts;
-    let tag_ref = Git::tag_ref(tag);
-    let upstream = format!("{remote}/{branch}");
-    let mut edits: Vec<(&str, String, String)> = Vec::new();
-    let mut already_tagged = false;
+/// The index's files of the project, and its versions with their yank flag.
+type Listing = (Vec<index::IndexFile>, Vec<(String, bool)>);
 
+/// What the checks found.
+enum State {
+    /// Tag and release commit are pushed already.
+    Tagged,
+    /// Tagged, pushed, and every file is on the index: nothing to publish.
+    Released,
+    /// New: these edits make the release commit.
+    New(Vec<(&'static str, String, String)>),
+}
+
+fn tag(sh: &Shell, root: &Utf8Path, opts: &Options, steps: &mut Steps) -> Result<()> {
+    let tag = &opts.tag;
+    let mut state = State::Tagged;
     steps.run("checks", || {
-        match git.current_branch()? {
-            Some(b) if b == *branch => {}
-            _ => bail!(BadInput(format!(
-                "tag releases from `{branch}`: run `git switch {branch}` first"
-            ))),
-        }
-        let dirty = git.dirty_files()?;
-        if !dirty.is_empty() {
-            bail!(BadInput(format!(
-                "the working tree is not clean ({}): commit or stash these changes first",
-                dirty.join(", ")
-            )));
-        }
-        if *dry_run {
-            println!("    not fetching in a dry run: checking against local refs");
-        } else {
-            git.fetch(remote, branch)?;
-        }
-        let head = git.commit_of("HEAD")?.context("reading HEAD")?;
-        if let Some(existing) = git.commit_of(&tag_ref)? {
-            let released =
-                changelog::rotate(&read(root, changelog::FILE)?, tag)? == Edit::Unchanged;
-            if existing == head && released && git.commit_of(&upstream)?.as_deref() == Some(&head) {
-                already_tagged = true;
-                return Ok(format!("{tag} already tags {branch} and is pushed"));
-            }
-            bail!(BadInput(format!(
-                "tag {tag} already exists (at {}): releases are immutable, tag the next \
-version, e.g. `cargo xtask tag {}`",
-                &existing[..existing.len().min(10)],
-                tag.next_patch()
-            )));
-        }
-        match git.commit_of(&upstream)? {
-            Some(remote_head) if remote_head == head => {}
-            Some(_) => bail!(BadInput(format!(
-                "`{branch}` is not in sync with {upstream}: pull (or push) first so the \
-release commit lands on top of the published branch"
-            ))),
-            None => bail!(BadInput(format!(
-                "{upstream} is unknown: push `{branch}` to {remote} first"
-            ))),
-        }
-        if let Some(newer) = git.release_tags()?.into_iter().rfind(|t| t > tag) {
-            bail!(BadInput(format!(
-                "{newer} is newer than {tag}: versions are linear, tag a version after {newer}"
-            )));
-        }
-        let log = read(root, changelog::FILE)?;
-        if let Edit::Changed(after) = changelog::rotate(&log, tag)? {
-            edits.push((changelog::FILE, log, after));
-        }
-        let py = read(root, pyproject::FILE)?;
-        if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
-            edits.push((pyproject::FILE, py, after));
-        }
-        Ok(format!("{tag} is new; {} file(s) to edit", edits.len()))
+        let (outcome, s) = checks(sh, root, opts)?;
+        state = s;
+        Ok(outcome)
     })?;
-    if !already_tagged {
-        commit_tag_and_push(sh, root, opts, &edits, steps)?;
+    let edits = match state {
+        State::Released => {
+            println!("{tag} is tagged and already released: nothing to do");
+            return Ok(());
+        }
+        State::Tagged => None,
+        State::New(edits) => Some(edits),
+    };
+    if let Some(edits) = &edits {
+        commit_tag_and_push(sh, root, opts, edits, steps)?;
     }
-    if *github_release {
+    if opts.github_release {
         steps.run("GitHub Release", || publish_github_release(sh, root, opts))?;
     }
-    if !*dry_run {
+    if !opts.dry_run {
         println!(
             "tagged {tag}: publish it as a GitHub Release titled exactly `{tag}` to run the CD pipeline"
         );
@@ -120,24 +85,195 @@ release commit lands on top of the published branch"
     Ok(())
 }
 
+/// The preflight: every check that has no side effect, before the commit.
+fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)> {
+    let git = Git::new(sh);
+    let Options {
+        tag,
+        dry_run,
+        remote,
+        branch,
+        ..
+    } = opts;
+    let upstream = format!("{remote}/{branch}");
+    check_on_branch(&git, branch, remote)?;
+    let dirty = git.dirty_files()?;
+    if !dirty.is_empty() {
+        bail!(BadInput(format!(
+            "the working tree is not clean ({}): commit or stash these changes first",
+            clip(&dirty.join(", "))
+        )));
+    }
+    // Read the remote before anything: the release files parse, and the
+    // GitHub Release can be made, or nothing is pushed.
+    if *dry_run {
+        println!("    dry run: checking against the last fetched state of {remote}");
+    } else {
+        git.fetch_branch(remote, branch)?;
+    }
+    let remote_tags = git.remote_tags(remote)?;
+    let head = git.commit_of("HEAD")?.context("reading HEAD")?;
+    let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
+    let read_index = || -> Result<Listing> {
+        let config = IndexConfig::from_env(sh, root)?;
+        let listed = config.fetch(&project).with_context(|| {
+            format!(
+                "reading the package index {} (a tag is only made for a version the index \
+does not have; XTASK_INDEX_URL sets where to read it)",
+                config.simple_base
+            )
+        })?;
+        let versions = index::listed_versions(&project, &listed);
+        Ok((listed, versions))
+    };
+    if opts.github_release && github::Api::from_env(sh, remote_url(sh, remote).as_deref())?.is_none()
+    {
+        bail!(BadInput(
+            "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
+GitHub URL as the remote): set them, or tag without --github-release; nothing was pushed"
+                .into()
+        ));
+    }
+
+    let name = tag.to_string();
+    let local = git.commit_of(&Git::tag_ref(tag))?;
+    let on_remote = remote_tags
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| c.clone());
+    if local.is_some() || on_remote.is_some() {
+        let existing = local.clone().or(on_remote.clone()).unwrap_or_default();
+        let log = read(root, changelog::FILE)?;
+        let released = changelog::section(&log, tag).is_some();
+        let pushed = git.commit_of(&upstream)?.as_deref() == Some(&head);
+        if existing == head && on_remote.as_deref() == Some(&head) && released && pushed {
+            let (listed, versions) = read_index()?;
+            return already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions);
+        }
+        bail!(BadInput(format!(
+            "tag {tag} already exists (at {}): releases are immutable, tag the next \
+version, e.g. `cargo xtask tag {}`",
+            &existing[..existing.len().min(10)],
+            release_rules::next_release(tag, &[])
+        )));
+    }
+    match git.commit_of(&upstream)? {
+        Some(remote_head) if remote_head == head => {}
+        Some(_) => bail!(BadInput(format!(
+            "`{branch}` is not in sync with {upstream}: pull (or push) first so the \
+release commit lands on top of the published branch"
+        ))),
+        None => bail!(BadInput(format!(
+            "{upstream} is unknown: push `{branch}` to {remote} first"
+        ))),
+    }
+
+    // Ordering against tags and the changelog, the release files, then the
+    // index and every known version.
+    let log = read(root, changelog::FILE)?;
+    let local_tags = git.release_tags()?;
+    let early = known_versions(&local_tags, &remote_tags, &[], &log, tag, false);
+    release_rules::check_order(tag, &early)?;
+    let mut edits: Vec<(&'static str, String, String)> = Vec::new();
+    if let Edit::Changed(after) = changelog::rotate(&log, tag)? {
+        edits.push((changelog::FILE, log.clone(), after));
+    }
+    let py = read(root, pyproject::FILE)?;
+    if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
+        edits.push((pyproject::FILE, py, after));
+    }
+    // Exactly what the tag will hold, built in a temporary place while the
+    // index is read.
+    let python = Tools::ensure(sh, root)?.python();
+    let pending = tagged_build::start_build(sh, &python, &git, &head, tag)?;
+    let (_, versions) = read_index()?;
+    let known = known_versions(&local_tags, &remote_tags, &versions, &log, tag, false);
+    if release_rules::check_order(tag, &known)? == Standing::OnIndex {
+        bail!(BadInput(format!(
+            "{project} {} is already on the package index: a version is published once. \
+Tag the next patch: `cargo xtask tag {}`",
+            tag.pep440(),
+            release_rules::next_release(tag, &known)
+        )));
+    }
+    let built = pending.finish(sh, &python, &project)?;
+    for f in &built.files {
+        println!("    would tag: {}  sha256 {}", f.filename, f.sha256);
+    }
+    Ok((
+        format!("{tag} is new and builds; {} file(s) to edit", edits.len()),
+        State::New(edits),
+    ))
+}
+
+/// The tag exists and is pushed with its release commit: a re-run. If the
+/// index has the version, it must be exactly this tag's build (and not
+/// yanked): a rolled-back version is never offered for publishing again.
+#[allow(clippy::too_many_arguments)]
+fn already_tagged(
+    sh: &Shell,
+    root: &Utf8Path,
+    git: &Git,
+    tag: &Tag,
+    project: &str,
+    head: &str,
+    listed: &[index::IndexFile],
+    versions: &[(String, bool)],
+) -> Result<(String, State)> {
+    let next = tag.next_patch();
+    match versions.iter().find(|(v, _)| *v == tag.pep440()) {
+        None => Ok((
+            format!("{tag} already tags HEAD and is pushed"),
+            State::Tagged,
+        )),
+        Some((_, true)) => bail!(BadInput(format!(
+            "{project} {} is yanked on the package index: it was rolled back and is never \
+published again. Tag the next patch: `cargo xtask tag {next}`",
+            tag.pep440()
+        ))),
+        Some((_, false)) => {
+            let python = Tools::ensure(sh, root)?.python();
+            let built = tagged_build::build_revision(sh, &python, git, head, tag, project)?;
+            match index::compare(project, &tag.pep440(), &built.files, listed) {
+                Ok(Publication::Complete) => Ok((
+                    format!("{tag} is tagged and every file is on the index"),
+                    State::Released,
+                )),
+                Ok(_) => Ok((
+                    format!("{tag} is tagged and partly on the index: `cargo xtask release {tag}` resumes it"),
+                    State::Tagged,
+                )),
+                Err(conflict) => bail!(BadInput(format!(
+                    "{project} {} is on the index with other files than {tag} builds \
+({conflict}): tag the next patch, `cargo xtask tag {next}`",
+                    tag.pep440()
+                ))),
+            }
+        }
+    }
+}
+
+fn remote_url(sh: &Shell, remote: &str) -> Option<String> {
+    cmd!(sh, "git remote get-url --end-of-options {remote}")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()
+}
+
 /// The GitHub Release titled exactly the tag, with that version's
 /// changelog section as notes. An existing one with the right title is
 /// accepted; a wrong title is reported, not changed.
 fn publish_github_release(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<String> {
     let tag = &opts.tag;
-    let remote = &opts.remote;
-    let origin = cmd!(sh, "git remote get-url {remote}")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .ok();
-    let api = github::Api::from_env(sh, origin.as_deref())?.ok_or_else(|| {
-        BadInput(
-            "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
+    let api =
+        github::Api::from_env(sh, remote_url(sh, &opts.remote).as_deref())?.ok_or_else(|| {
+            BadInput(
+                "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
 GitHub URL as the remote)"
-                .into(),
-        )
-    })?;
+                    .into(),
+            )
+        })?;
     let notes = changelog::section(&read(root, changelog::FILE)?, tag).unwrap_or_default();
     if let Some(existing) = api.release_for_tag(tag)? {
         let title = existing["name"].as_str().unwrap_or_default();
@@ -146,7 +282,7 @@ GitHub URL as the remote)"
                 "the GitHub Release for {tag} in {} is titled `{}`, not `{tag}`: fix the title \
 on GitHub (the CD pipeline refuses it)",
                 api.repository,
-                title.escape_debug()
+                clip(title)
             );
         }
         return Ok(format!("already published in {}", api.repository));
@@ -210,7 +346,7 @@ fn commit_tag_and_push(
     steps.run("tag and push", || {
         let message = format!("Release {tag}");
         let refs = [
-            format!("{branch}:refs/heads/{branch}"),
+            format!("refs/heads/{branch}:refs/heads/{branch}"),
             format!("{tag_ref}:{tag_ref}"),
         ];
         if *dry_run {
@@ -223,23 +359,50 @@ fn commit_tag_and_push(
         }
         let name = tag.to_string();
         cmd!(sh, "git tag -a {name} -m {message}")
+            .quiet()
             .run()
             .with_context(|| format!("creating the annotated tag {tag}"))?;
-        if let Err(err) = cmd!(sh, "git push --atomic --quiet {remote} {refs...}").run() {
-            // Leave the clone as it was: the next attempt starts clean.
-            let _ = cmd!(sh, "git tag -d {name}").quiet().ignore_status().run();
-            if !edits.is_empty() {
-                let _ = cmd!(sh, "git reset --quiet --keep HEAD~1")
-                    .quiet()
-                    .ignore_status()
-                    .run();
-            }
-            return Err(err).context(format!(
-                "pushing {branch} and {tag} to {remote} (nothing was pushed; the local \
-commit and tag were undone): pull, then run `cargo xtask tag {tag}` again"
-            ));
+        let ours = git.tree_of(&tag_ref)?;
+        let pushed = git.push_once(remote, &refs)?;
+        if pushed == Push::Done {
+            return Ok(format!("pushed {branch} and {tag} to {remote}"));
         }
-        Ok(format!("pushed {branch} and {tag} to {remote}"))
+        // Leave the clone as it was: the next attempt starts clean.
+        let _ = cmd!(sh, "git tag -d {name}")
+            .quiet()
+            .ignore_status()
+            .ignore_stdout()
+            .run();
+        if !edits.is_empty() {
+            let _ = git.reset_keep("HEAD~1");
+        }
+        let report = match pushed {
+            Push::Race(report) | Push::Failed(report) => report,
+            Push::Done => String::new(),
+        };
+        // Lost a race to an identical `tag` run: the same release is done.
+        let theirs = git
+            .remote_tags(remote)?
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, commit)| commit);
+        if let Some(commit) = theirs {
+            git.fetch_branch(remote, branch)?;
+            let _ = git.fetch_tag(remote, tag);
+            let same_tree = git.tree_of(&commit)?;
+            if same_tree.is_some() && same_tree == ours {
+                let _ = git.reset_keep(&format!("refs/remotes/{remote}/{branch}"));
+                return Ok(format!(
+                    "another run pushed the same release of {tag} first ({}): nothing to do",
+                    &commit[..commit.len().min(10)]
+                ));
+            }
+        }
+        bail!(
+            "pushing {branch} and {tag} to {remote} failed (nothing was pushed; the local \
+commit and tag were undone): pull, then run `cargo xtask tag {tag}` again\n{}",
+            crate::secrets::redact(&report)
+        )
     })?;
     Ok(())
 }

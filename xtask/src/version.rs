@@ -19,7 +19,7 @@ impl Tag {
         let bad = |why: &str| {
             BadInput(format!(
                 "invalid release tag `{}`: {why}; {TAG_FORM}",
-                input.escape_debug()
+                crate::input::clip(input)
             ))
         };
         let Some(rest) = input.strip_prefix('v') else {
@@ -49,11 +49,17 @@ impl Tag {
                 return Err(bad("a component is empty"));
             }
             if part.len() > 1 && part.starts_with('0') {
-                return Err(bad(&format!("`{part}` has a leading zero")));
+                return Err(bad(&format!(
+                    "`{}` has a leading zero",
+                    crate::input::clip(part)
+                )));
             }
-            *number = part
-                .parse()
-                .map_err(|_| bad(&format!("`{part}` is too large for a version number")))?;
+            *number = part.parse().map_err(|_| {
+                bad(&format!(
+                    "`{}` is too large for a version number",
+                    crate::input::clip(part)
+                ))
+            })?;
         }
         let [major, minor, patch] = numbers;
         Ok(Tag(semver::Version::new(major, minor, patch)))
@@ -112,7 +118,7 @@ impl Series {
             BadInput(format!(
                 "invalid docs series `{}`: {why}; expected X.Y, vX.Y, X.Y.Z or a tag vX.Y.Z \
 (e.g. 0.7 or v0.7.3)",
-                input.escape_debug()
+                crate::input::clip(input)
             ))
         };
         let rest = input.strip_prefix('v').unwrap_or(input);
@@ -126,7 +132,10 @@ impl Series {
                 return Err(bad(&format!("`{}` is not a number", part.escape_debug())));
             }
             if part.len() > 1 && part.starts_with('0') {
-                return Err(bad(&format!("`{part}` has a leading zero")));
+                return Err(bad(&format!(
+                    "`{}` has a leading zero",
+                    crate::input::clip(part)
+                )));
             }
             *number = part
                 .parse()

@@ -46,27 +46,16 @@ fn edit(sandbox: &Sandbox, file: &str, from: &str, to: &str) {
     fs::write(&path, text.replacen(from, to, 1)).expect("write");
 }
 
-/// Releases v0.7.0 expecting a failure at `step`, then checks the state the
-/// guide promises: the heading is back on the remote, nothing is indexed.
-fn assert_fails_at_and_reverts(sandbox: &Sandbox, index: &Index, step: &str) {
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains(&format!("failed at the {step} step")), "{all}");
-    assert!(remote_file(sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
-    assert!(index.files().is_empty());
-}
-
 #[test]
 fn tag_then_release_publishes_the_tagged_commit() {
     let sandbox = Sandbox::new();
     let index = Index::start();
 
-    let out = output(sandbox.xtask(&["tag", "v0.7.0"]));
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
     let tagged = git(&sandbox.remote, &["rev-parse", "v0.7.0^{commit}"]);
     assert_eq!(tagged, git(&sandbox.remote, &["rev-parse", "root"]));
@@ -119,8 +108,45 @@ fn tag_then_release_publishes_the_tagged_commit() {
     ));
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("already released"), "{}", text(&out));
-    let out = output(sandbox.xtask(&["tag", "v0.7.0"]));
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("already released"), "{}", text(&out));
+
+    // Later code and changelog commits on root: a CD re-run of the tag,
+    // whole or step by step, still says "already released" and pushes nothing.
+    fs::write(
+        sandbox.work.join("src/mindoff_dataport/later.py"),
+        "X = 1\n",
+    )
+    .expect("write");
+    harness::add_changelog_entry(&sandbox.work, "🧹 Later work");
+    sandbox.commit_and_push("Later work on root");
+    let root_before = git(&sandbox.remote, &["rev-parse", "root"]);
+    for step in [
+        None,
+        Some("validate"),
+        Some("changelog"),
+        Some("version"),
+        Some("publish"),
+    ] {
+        let mut args = vec!["release", "v0.7.0"];
+        args.extend(step.map(|s| ["--step", s]).into_iter().flatten());
+        let out = output(with_index(sandbox.xtask(&args), &index, PASSWORD));
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        if step.is_none() {
+            assert!(text(&out).contains("already released"), "{}", text(&out));
+            assert!(
+                text(&out).contains(&format!("release commit: {tagged}")),
+                "{}",
+                text(&out)
+            );
+        }
+    }
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
 }
 
 #[test]
@@ -179,39 +205,54 @@ fn a_refused_upload_reverts_the_heading_and_a_rerun_converges() {
     assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
 }
 
+/// A source that does not build, or whose build fails `twine check`, is
+/// refused by the preflight of `tag` and of `release`: exit 2, nothing
+/// changed, nothing pushed or uploaded.
 #[test]
-fn a_build_failure_reverts_the_heading() {
-    let sandbox = Sandbox::new();
+fn a_source_that_does_not_build_is_refused_before_any_change() {
     let index = Index::start();
-    edit(
-        &sandbox,
-        "pyproject.toml",
-        "readme = \"README.md\"",
-        "readme = \"MISSING.md\"",
-    );
-    sandbox.commit_and_push("Break the readme path");
-    sandbox.plain_tag("v0.7.0");
-    assert_fails_at_and_reverts(&sandbox, &index, "build");
-}
-
-#[test]
-fn a_twine_check_failure_reverts_the_heading() {
-    let sandbox = Sandbox::new();
-    let index = Index::start();
-    edit(
-        &sandbox,
-        "pyproject.toml",
-        "readme = \"README.md\"",
-        "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
-    );
-    fs::write(
-        sandbox.work.join("README.rst"),
-        "Broken\n=====\n\n`unclosed\n\n.. image::\n",
-    )
-    .expect("write");
-    sandbox.commit_and_push("Broken README markup");
-    sandbox.plain_tag("v0.7.0");
-    assert_fails_at_and_reverts(&sandbox, &index, "check");
+    fn broken_readme(sandbox: &Sandbox) {
+        edit(
+            sandbox,
+            "pyproject.toml",
+            "readme = \"README.md\"",
+            "readme = \"MISSING.md\"",
+        );
+    }
+    fn broken_markup(sandbox: &Sandbox) {
+        edit(
+            sandbox,
+            "pyproject.toml",
+            "readme = \"README.md\"",
+            "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
+        );
+        fs::write(
+            sandbox.work.join("README.rst"),
+            "Broken\n=====\n\n`unclosed\n\n.. image::\n",
+        )
+        .expect("write");
+    }
+    type Breaker = fn(&Sandbox);
+    let cases: [(Breaker, &str); 2] = [
+        (broken_readme, "does not build"),
+        (broken_markup, "fails its checks"),
+    ];
+    for (breaks, message) in cases {
+        let sandbox = Sandbox::new();
+        breaks(&sandbox);
+        sandbox.commit_and_push("Break the package");
+        let before = snapshot(&sandbox, &index);
+        expect_exit(&sandbox, &index, &["tag", "v0.7.0"], 2, message);
+        assert_eq!(snapshot(&sandbox, &index), before, "tag changed something");
+        sandbox.plain_tag("v0.7.0");
+        let before = snapshot(&sandbox, &index);
+        expect_exit(&sandbox, &index, &["release", "v0.7.0"], 2, message);
+        assert_eq!(
+            snapshot(&sandbox, &index),
+            before,
+            "release changed something"
+        );
+    }
 }
 
 #[test]
@@ -258,8 +299,57 @@ fn bad_tags_exit_2_and_change_nothing() {
         &index,
         &["tag", "v0.6.9"],
         2,
-        "v0.7.0 is newer than v0.6.9",
+        "v0.6.9 is not newer than every release: v0.7.0 is a tag",
     );
+    // A release branch that does not exist: say how to configure another.
+    let all = expect_exit(
+        &sandbox,
+        &index,
+        &["release", "v0.7.0", "--root-branch", "main"],
+        2,
+        "release-branch = \"NAME\"",
+    );
+    assert!(all.contains("--root-branch NAME"), "{all}");
+    expect_exit(
+        &sandbox,
+        &index,
+        &["tag", "v0.7.1", "--root-branch", "main"],
+        2,
+        "[tool.xtask]",
+    );
+    // --github-release without a token is refused before anything is pushed.
+    expect_exit(
+        &sandbox,
+        &index,
+        &["tag", "v0.7.1", "--github-release"],
+        2,
+        "--github-release needs GITHUB_TOKEN",
+    );
+    // Malformed --expect-sha256 and --step values.
+    expect_exit(
+        &sandbox,
+        &index,
+        &[
+            "release",
+            "v0.7.0",
+            "--step",
+            "publish",
+            "--expect-sha256",
+            "x",
+        ],
+        2,
+        "--expect-sha256",
+    );
+    // A huge tag is not echoed back whole.
+    let huge = format!("v{}.0.0", "9".repeat(100_000));
+    let all = expect_exit(
+        &sandbox,
+        &index,
+        &["release", &huge],
+        2,
+        "expected a release tag",
+    );
+    assert!(all.len() < 2_000, "{} bytes echoed", all.len());
     assert_eq!(snapshot(&sandbox, &index), before);
 }
 
@@ -304,68 +394,119 @@ fn dry_run_changes_nothing() {
     );
     assert!(all.contains("+version = \"0.7.0\""), "{all}");
     assert!(all.contains("would run `git push"), "{all}");
-    let out = output(sandbox.xtask(&["tag", "v0.7.1", "--dry-run"]));
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.7.1", "--dry-run"]),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(snapshot(&sandbox, &index), before);
 }
 
+/// The CD workflow's way: one step per process. The build job records
+/// the files' sha256 as a step output; the publish job checks what it
+/// received against it before uploading anything.
 #[test]
 fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
     let sandbox = Sandbox::new();
     let index = Index::start();
     sandbox.plain_tag("v0.7.0");
-    for step in [
-        "validate",
-        "changelog",
-        "version",
-        "build",
-        "check",
-        "publish",
-        "verify",
-    ] {
-        let out = output(with_index(
-            sandbox.xtask(&["release", "v0.7.0", "--step", step]),
-            &index,
-            PASSWORD,
-        ));
-        assert!(out.status.success(), "{step}: {}", text(&out));
+    let outputs = sandbox.dir.path().join("github-output");
+    let step = |args: &[&str]| {
+        let mut all = vec!["release", "v0.7.0", "--step"];
+        all.extend_from_slice(args);
+        let mut cmd = with_index(sandbox.xtask(&all), &index, PASSWORD);
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &outputs);
+        output(cmd)
+    };
+    for name in ["validate", "changelog", "version"] {
+        let out = step(&[name]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+    let out = step(&["build", "--dist", "received"]);
+    assert!(out.status.success(), "build: {}", text(&out));
+    let recorded = fs::read_to_string(&outputs).expect("outputs");
+    let release_commit = git(&sandbox.remote, &["rev-parse", "root"]);
+    assert!(
+        recorded.contains(&format!("release-commit={release_commit}\n")),
+        "{recorded}"
+    );
+    let sha256 = recorded
+        .lines()
+        .find_map(|l| l.strip_prefix("sha256="))
+        .expect("a sha256 output")
+        .to_string();
+    assert!(
+        sha256.contains("mindoff_dataport-0.7.0.tar.gz="),
+        "{sha256}"
+    );
+    let out = step(&["check", "--dist", "received"]);
+    assert!(out.status.success(), "check: {}", text(&out));
+
+    // Files that are not the build's are refused before any upload.
+    let wrong = sha256
+        .split(',')
+        .map(|pair| {
+            let (name, sha) = pair.split_once('=').expect("pair");
+            format!(
+                "{name}={}",
+                if name.ends_with(".whl") {
+                    "0".repeat(64)
+                } else {
+                    sha.to_string()
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = step(&["publish", "--dist", "received", "--expect-sha256", &wrong]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not the ones the build recorded"),
+        "{}",
+        text(&out)
+    );
+    assert!(index.files().is_empty());
+
+    for name in ["publish", "verify"] {
+        let out = step(&[name, "--dist", "received", "--expect-sha256", &sha256]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
     }
     assert_eq!(index.files().len(), 2);
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
-        &index,
-        PASSWORD,
-    ));
+    assert!(fs::read_to_string(&outputs)
+        .expect("outputs")
+        .contains("uploaded=true"));
+    let out = step(&["revert"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("not reverting"), "{}", text(&out));
     let out = output(sandbox.xtask(&["release", "v0.7.0", "--step", "deploy"]));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+/// The remote's branch moves while the release pushes (a pull request's
+/// changelog entry lands): git refuses the push with "cannot lock ref" /
+/// "atomic transaction failed". The release fetches and plans again from
+/// the remote's state: the late entry stays under `## Recent Changes`,
+/// unreleased, and is not in the published sdist.
 #[test]
-fn a_push_rejected_because_the_remote_moved_is_rebased_and_retried() {
+fn a_push_that_loses_a_race_replans_from_the_remote() {
     let sandbox = Sandbox::new();
     let index = Index::start();
     sandbox.plain_tag("v0.7.0");
-    // Another maintainer pushes to root first (a release file only).
-    let other = sandbox.dir.path().join("other");
-    git(
-        sandbox.dir.path(),
-        &[
-            "clone",
-            "-q",
-            harness::path_str(&sandbox.remote),
-            harness::path_str(&other),
-        ],
-    );
-    let py = fs::read_to_string(other.join("pyproject.toml")).expect("read");
+    let other = sandbox.clone_as("other");
+    harness::add_changelog_entry(&other, "🧹 Late entry ([#99](https://x/99))");
+    git(&other, &["commit", "-qam", "Late entry"]);
+    git(&other, &["push", "-q", "origin", "HEAD:refs/pending/other"]);
+    // The first push the remote receives loses a race to that commit.
+    let hook = sandbox.remote.join("hooks/pre-receive");
     fs::write(
-        other.join("pyproject.toml"),
-        format!("{py}# pinned by a maintainer\n"),
+        &hook,
+        "#!/bin/sh\ncat >/dev/null\nif [ ! -e \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
+unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse refs/pending/other)\"\nfi\nexit 0\n",
     )
-    .expect("write");
-    git(&other, &["commit", "-qam", "Note in pyproject"]);
-    git(&other, &["push", "-q", "origin", "root"]);
+    .expect("write hook");
+    run_ok(Command::new("chmod").args(["+x", harness::path_str(&hook)]));
 
     let out = output(with_index(
         sandbox.xtask(&["release", "v0.7.0"]),
@@ -374,17 +515,33 @@ fn a_push_rejected_because_the_remote_moved_is_rebased_and_retried() {
     ));
     let all = text(&out);
     assert!(out.status.success(), "{all}");
-    assert!(all.contains("moved: fetching and rebasing"), "{all}");
+    assert!(all.contains("fetching and planning again"), "{all}");
     let log = git(&sandbox.remote, &["log", "--format=%s", "-3", "root"]);
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
         [
             "Release v0.7.0: version 0.7.0",
             "Release v0.7.0: changelog",
-            "Note in pyproject"
+            "Late entry"
         ]
     );
-    assert_eq!(index.files().len(), 2);
+    let changelog = remote_file(&sandbox, "root", "CHANGELOG.md");
+    let (recent, released) = changelog.split_once("## v0.7.0").expect("released heading");
+    assert!(
+        recent.contains("## Recent Changes") && recent.contains("Late entry"),
+        "{changelog}"
+    );
+    assert!(!released.contains("Late entry"), "{changelog}");
+    let sdist = index.packages.join("mindoff_dataport-0.7.0.tar.gz");
+    let shipped = run_ok(Command::new("tar").args([
+        "-xzOf",
+        harness::path_str(&sdist),
+        "mindoff_dataport-0.7.0/CHANGELOG.md",
+    ]));
+    assert!(
+        shipped.contains("## v0.7.0") && !shipped.contains("Late entry"),
+        "{shipped}"
+    );
 }
 
 #[test]
@@ -459,74 +616,128 @@ fn a_running_release_holds_the_lock_and_a_stale_lock_is_taken_over() {
     assert!(!lock.exists(), "the lock is released at exit");
 }
 
+/// An unreachable index is found by the preflight, before the first
+/// commit: exit 1, nothing pushed, and the re-run simply runs.
 #[test]
-fn a_stopped_index_leaves_a_consistent_state_and_a_rerun_converges() {
+fn an_unreachable_index_stops_the_release_before_any_change() {
     let sandbox = Sandbox::new();
     let mut index = Index::start();
     sandbox.plain_tag("v0.7.0");
     let url = index.url();
     index.stop();
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains(&url), "{all}");
-    // The index state is unknown, so nothing is reverted: re-running resumes.
-    assert!(all.contains("not reverting while it is unknown"), "{all}");
-    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
-    assert!(git(&sandbox.work, &["status", "--porcelain"]).is_empty());
+    let before = snapshot(&sandbox, &index);
+    for command in ["release", "tag"] {
+        let version = if command == "tag" { "v0.7.1" } else { "v0.7.0" };
+        let out = output(with_index(
+            sandbox.xtask(&[command, version]),
+            &index,
+            PASSWORD,
+        ));
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains(&url), "{all}");
+        assert_eq!(
+            snapshot(&sandbox, &index),
+            before,
+            "{command} changed something"
+        );
+    }
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
 }
 
+/// The bad-input corpus of release files: `tag` and `release` both refuse
+/// each with exit 2, naming the file (and line or byte), and change
+/// nothing in the clone, on the remote or on the index.
 #[test]
 fn malformed_release_files_exit_2_and_change_nothing() {
-    let cases: &[(&str, &str, &str, &str)] = &[
+    type Breaker = fn(&str) -> Vec<u8>;
+    let cases: &[(&str, Breaker, &str)] = &[
         (
             "CHANGELOG.md",
-            "## Recent Changes",
-            "## Upcoming",
+            |t| {
+                t.replacen("## Recent Changes", "## Upcoming", 1)
+                    .into_bytes()
+            },
             "no `## Recent Changes` section",
         ),
         (
             "CHANGELOG.md",
-            "- ⚡ Build",
-            "Nothing yet. Build",
+            |t| {
+                let (head, rest) = t.split_once("## v0.6.0").expect("has v0.6.0");
+                let head: String = head
+                    .lines()
+                    .filter(|l| !l.starts_with("- "))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                format!("{head}Nothing yet.\n\n## v0.6.0{rest}").into_bytes()
+            },
             "has no entries",
         ),
         (
+            "CHANGELOG.md",
+            |t| {
+                let at = t.find("### Enhancements").expect("a category");
+                let mut bytes = t.as_bytes().to_vec();
+                bytes.insert(at, 0xff);
+                bytes
+            },
+            "not valid UTF-8",
+        ),
+        ("CHANGELOG.md", |_| Vec::new(), "CHANGELOG.md"),
+        (
             "pyproject.toml",
-            "version = \"0.6.0\"",
-            "dynamic = [\"version\"]",
+            |t| {
+                t.replacen("version = \"0.6.0\"", "dynamic = [\"version\"]", 1)
+                    .into_bytes()
+            },
             "dynamic = [\"version\"]",
         ),
         (
             "pyproject.toml",
-            "version = \"0.6.0\"",
-            "version = 6",
+            |t| {
+                t.replacen("version = \"0.6.0\"", "version = 6", 1)
+                    .into_bytes()
+            },
             "must be a string",
         ),
-        ("pyproject.toml", "[project]", "[project", "not valid TOML"),
+        (
+            "pyproject.toml",
+            |t| t.replacen("[project]", "[project", 1).into_bytes(),
+            "not valid TOML",
+        ),
+        (
+            "pyproject.toml",
+            |t| format!("\u{feff}{t}").into_bytes(),
+            "byte-order mark",
+        ),
+        (
+            "pyproject.toml",
+            |t| {
+                t.replacen("name = \"mindoff-dataport\"\n", "", 1)
+                    .into_bytes()
+            },
+            "[project] has no `name`",
+        ),
+        (
+            "pyproject.toml",
+            |t| {
+                t.replace("[project]", "[tool.other]")
+                    .replace("[project.", "[tool.other.")
+                    .into_bytes()
+            },
+            "has no [project] table",
+        ),
     ];
-    for (file, from, to, message) in cases {
+    let index = Index::start();
+    for (file, breaks, message) in cases {
         let sandbox = Sandbox::new();
-        let index = Index::start();
         let path = sandbox.work.join(file);
-        let original = fs::read_to_string(&path).expect("read");
-        // Break every matching entry line, not just the first.
-        let broken = if *from == "- ⚡ Build" {
-            let (head, rest) = original.split_once("## v0.6.0").expect("has v0.6.0");
-            let head: String = head
-                .lines()
-                .filter(|l| !l.starts_with("- "))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            format!("{head}{to}\n\n## v0.6.0{rest}")
+        let broken = breaks(&fs::read_to_string(&path).expect("read"));
+        if broken.is_empty() {
+            fs::remove_file(&path).expect("remove");
         } else {
-            original.replacen(from, to, 1)
-        };
-        fs::write(&path, broken).expect("write");
+            fs::write(&path, broken).expect("write");
+        }
         sandbox.commit_and_push("Break a release file");
         for args in [&["tag", "v0.7.0"][..], &["release", "v0.7.0"]] {
             if args[0] == "release" {
@@ -535,10 +746,14 @@ fn malformed_release_files_exit_2_and_change_nothing() {
             let before = snapshot(&sandbox, &index);
             let out = output(with_index(sandbox.xtask(args), &index, PASSWORD));
             let all = text(&out);
-            assert_eq!(out.status.code(), Some(2), "{file} {to}: {args:?}: {all}");
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{file} {message}: {args:?}: {all}"
+            );
             assert!(
                 all.contains(message) && all.contains(file),
-                "{args:?}: {all}"
+                "{args:?} should say {message:?}: {all}"
             );
             assert_eq!(
                 snapshot(&sandbox, &index),

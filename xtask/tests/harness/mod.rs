@@ -394,3 +394,72 @@ pub fn install_from_index(index: &Index, requirement: &str) -> (TempDir, PathBuf
     );
     (dir, python)
 }
+
+impl Sandbox {
+    /// Another clone of the remote (another maintainer, another CD runner).
+    pub fn clone_as(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        git(
+            self.dir.path(),
+            &["clone", "-q", path_str(&self.remote), path_str(&dir)],
+        );
+        for (key, value) in [
+            ("user.name", "Test Maintainer"),
+            ("user.email", "maintainer@example.invalid"),
+        ] {
+            git(&dir, &["config", key, value]);
+        }
+        dir
+    }
+}
+
+/// The built xtask run in any clone, as `Sandbox::xtask` runs it.
+pub fn xtask_in(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(XTASK);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("XTASK_TOOLS_DIR", tools_dir());
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_TOKEN",
+        "GITHUB_REPOSITORY",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_OUTPUT",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "TWINE_USERNAME",
+        "TWINE_PASSWORD",
+        "TWINE_REPOSITORY_URL",
+        "XTASK_INDEX_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Adds an entry under `## Recent Changes` of a clone's CHANGELOG.md,
+/// creating the section above the newest release when it is missing.
+pub fn add_changelog_entry(dir: &Path, entry: &str) {
+    let path = dir.join("CHANGELOG.md");
+    let text = fs::read_to_string(&path).expect("read CHANGELOG.md");
+    let updated = match text.find("## Recent Changes\n") {
+        Some(at) => {
+            let after = at + "## Recent Changes\n".len();
+            format!(
+                "{}\n### Internal\n\n- {entry}\n{}",
+                &text[..after],
+                &text[after..]
+            )
+        }
+        None => {
+            let at = text.find("\n## v").map_or(text.len(), |i| i + 1);
+            format!(
+                "{}## Recent Changes\n\n### Internal\n\n- {entry}\n\n{}",
+                &text[..at],
+                &text[at..]
+            )
+        }
+    };
+    fs::write(&path, updated).expect("write CHANGELOG.md");
+}
