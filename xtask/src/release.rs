@@ -519,7 +519,9 @@ then dry-run again",
     /// The tag's own release files parse and take the release edits.
     fn check_tagged_files(&self, tag_commit: &str) -> Result<()> {
         let tag = self.tag();
-        let at = |e: BadInput| BadInput(format!("at {tag}, {}", e.0));
+        let prefix = format!("at {tag}, ");
+        let prefix = prefix.as_str();
+        let at = |file: &'static str| move |e: BadInput| github::located(file, prefix, e);
         let file = |name: &str| -> Result<String> {
             self.git
                 .show_text(tag_commit, name, name)
@@ -527,9 +529,9 @@ then dry-run again",
                 .ok_or_else(|| anyhow!(BadInput(format!("at {tag}, {name} does not exist"))))
         };
         let py = file(pyproject::FILE)?;
-        pyproject::read_name(&py).map_err(at)?;
-        pyproject::sync_version(&py, tag).map_err(at)?;
-        changelog::rotate(&file(changelog::FILE)?, tag).map_err(at)?;
+        pyproject::read_name(&py).map_err(at(pyproject::FILE))?;
+        pyproject::sync_version(&py, tag).map_err(at(pyproject::FILE))?;
+        changelog::rotate(&file(changelog::FILE)?, tag).map_err(at(changelog::FILE))?;
         Ok(())
     }
 

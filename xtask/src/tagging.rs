@@ -126,7 +126,8 @@ does not have; XTASK_INDEX_URL sets where to read it)",
         let versions = index::listed_versions(&project, &listed);
         Ok((listed, versions))
     };
-    if opts.github_release && github::Api::from_env(sh, remote_url(sh, remote).as_deref())?.is_none()
+    if opts.github_release
+        && github::Api::from_env(sh, remote_url(sh, remote).as_deref())?.is_none()
     {
         bail!(BadInput(
             "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
@@ -175,11 +176,12 @@ release commit lands on top of the published branch"
     let early = known_versions(&local_tags, &remote_tags, &[], &log, tag, false);
     release_rules::check_order(tag, &early)?;
     let mut edits: Vec<(&'static str, String, String)> = Vec::new();
-    if let Edit::Changed(after) = changelog::rotate(&log, tag)? {
+    let at = |file: &'static str| move |e: BadInput| github::located(file, "", e);
+    if let Edit::Changed(after) = changelog::rotate(&log, tag).map_err(at(changelog::FILE))? {
         edits.push((changelog::FILE, log.clone(), after));
     }
     let py = read(root, pyproject::FILE)?;
-    if let Edit::Changed(after) = pyproject::sync_version(&py, tag)? {
+    if let Edit::Changed(after) = pyproject::sync_version(&py, tag).map_err(at(pyproject::FILE))? {
         edits.push((pyproject::FILE, py, after));
     }
     // Exactly what the tag will hold, built in a temporary place while the

@@ -14,7 +14,7 @@ use std::io::Write;
 use anyhow::{bail, Context, Result};
 use xshell::Shell;
 
-use crate::input::clip;
+use crate::input::{clip, BadInput};
 use crate::secrets;
 
 /// The longest annotation message, in characters (the runner shows only
@@ -32,9 +32,6 @@ pub struct Located {
 }
 
 impl Located {
-    // No module attaches one yet: the parsers that know a line (changelog,
-    // pyproject, input) still put it in their message text.
-    #[allow(dead_code)]
     pub fn new(file: &'static str, line: usize) -> Located {
         Located { file, line }
     }
@@ -45,6 +42,24 @@ impl Located {
             err.chain()
                 .find_map(|e| e.downcast_ref::<Located>().copied())
         })
+    }
+}
+
+/// A refusal about `file` from one of the xtask's own parsers, whose
+/// messages start with `FILE:LINE: `: the line becomes a `Located` (the
+/// parser's own knowledge, at the start of its own message), the rest
+/// stays the message, prefixed with `prefix`.
+pub fn located(file: &'static str, prefix: &str, err: BadInput) -> anyhow::Error {
+    let own = err
+        .0
+        .strip_prefix(file)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .and_then(|rest| rest.split_once(": "))
+        .and_then(|(line, rest)| line.parse::<usize>().ok().map(|l| (l, rest.to_string())));
+    match own {
+        Some((line, rest)) => anyhow::Error::new(BadInput(format!("{prefix}{rest}")))
+            .context(Located::new(file, line)),
+        None => anyhow::Error::new(BadInput(format!("{prefix}{}", err.0))),
     }
 }
 
