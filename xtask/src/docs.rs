@@ -12,7 +12,7 @@ use xshell::{cmd, Shell};
 use crate::docs_versions::{self as versions, DocsVersion, LATEST, VERSIONS_FILE};
 use crate::git::Git;
 use crate::github;
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 use crate::ui::{self, Steps};
 use crate::version::{Series, Tag};
 use crate::BadInput;
@@ -223,7 +223,7 @@ switch to it, name a tag (`cargo xtask docs-deploy vX.Y.Z`), or pass --from-tree
     let tools = if opts.dry_run {
         None
     } else {
-        Some(Tools::ensure(sh, root)?)
+        Some(Tools::ensure_group(sh, root, Group::Docs)?)
     };
     let worktree = match &build_rev {
         Some(commit) if !opts.dry_run => Some(Worktree::add(sh, root, "docs-build", commit)?),

@@ -9,7 +9,7 @@ use camino::Utf8Path;
 use regex::Regex;
 use xshell::{cmd, Shell};
 
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 
 /// One file as the index lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,7 +257,7 @@ impl IndexConfig {
             Some(url) => url,
             None => {
                 // No index host is written in this code: ask the installed twine.
-                let python = Tools::ensure(sh, root)?.python();
+                let python = Tools::ensure_group(sh, root, Group::Release)?.python();
                 cmd!(
                     sh,
                     "{python} -c 'from twine import utils; print(utils.DEFAULT_REPOSITORY)'"

@@ -18,6 +18,7 @@ mod release;
 mod release_rollback;
 mod status;
 mod tagging;
+mod testing;
 mod tools;
 mod ui;
 mod version;
@@ -136,7 +137,8 @@ fn run(args: flags::Parsed) -> Result<()> {
                 branches: b.clone(),
             },
         ),
-        "tools" => tools::run(&sh, &root, args.switch("reinstall")),
+        "tools" => tools::run(&sh, &root, args.values("group"), args.switch("reinstall")),
+        "test" => testing::run(&sh, &root, &args.positionals),
         "release" => release::run(
             &sh,
             &root,

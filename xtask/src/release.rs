@@ -17,7 +17,7 @@ use crate::git::Git;
 use crate::github;
 use crate::index::{self, IndexConfig, LocalFile, Publication};
 use crate::pyproject;
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 use crate::ui::{self, Steps};
 use crate::version::Tag;
 use crate::{read, BadInput};
@@ -152,7 +152,7 @@ impl Release<'_> {
 
     fn tools(&mut self) -> Result<&Tools> {
         if self.tools.is_none() {
-            self.tools = Some(Tools::ensure(self.sh, self.root)?);
+            self.tools = Some(Tools::ensure_group(self.sh, self.root, Group::Release)?);
         }
         Ok(self.tools.as_ref().expect("set just above"))
     }
