@@ -28,6 +28,7 @@ both, and the ratio. Run from the repository root, after
 """
 
 import argparse
+import resource
 import os
 import shutil
 import socket
@@ -44,6 +45,7 @@ SERVER_BIN = TOOLS / "venv" / "bin"
 USER, PASSWORD = "bench", "bench-password-1"
 STEPS = ["validate", "changelog", "version", "build", "check", "publish", "verify"]
 TAG = "v0.7.0"
+CPU_USED = 0.0
 
 GUIDE_SETUP = 'python3 -m pip install --quiet --user --disable-pip-version-check build twine'
 GUIDE_STEPS = r"""
@@ -67,14 +69,22 @@ def sh(cmd, cwd, env, quiet=True):
                    stdout=out, stderr=out if quiet else None)
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd, cwd, env):
-    start = time.perf_counter()
+    """Wall seconds; the children's CPU seconds are added to CPU_USED."""
+    global CPU_USED
+    start, start_cpu = time.perf_counter(), cpu()
     try:
         sh(cmd, cwd, env)
     except subprocess.CalledProcessError:
         # Show what failed, then stop: a partial figure is no figure.
         subprocess.run(cmd, cwd=cwd, env=env, shell=isinstance(cmd, str))
         sys.exit(f"failed: {cmd}")
+    CPU_USED += cpu() - start_cpu
     return time.perf_counter() - start
 
 
@@ -146,7 +156,7 @@ def guide_job(base):
                                               "PATH": f"{user / 'bin'}:{os.environ['PATH']}"})
         setup = timed(GUIDE_SETUP, work, env)
         steps = timed(["bash", "-c", GUIDE_STEPS], work, env)
-        return setup, steps
+        return {"set-up": setup, "steps": steps}
     finally:
         index.stop()
 
@@ -160,13 +170,13 @@ def xtask_job(base, one_process, empty_cargo_home):
         if empty_cargo_home:
             extra["CARGO_HOME"] = str(base / "cargo-home")
         env = job_env(base / "xtask", index, extra)
-        setup = timed(["cargo", "build", "--locked", "--package", "xtask"], work, env)
-        setup += timed(["cargo", "xtask", "tools", "--group", "release"], work, env)
+        build = timed(["cargo", "build", "--locked", "--package", "xtask"], work, env)
+        tools = timed(["cargo", "xtask", "tools", "--group", "release"], work, env)
         if one_process:
             steps = timed(["cargo", "xtask", "release", TAG], work, env)
         else:
             steps = sum(timed(["cargo", "xtask", "release", TAG, "--step", s], work, env) for s in STEPS)
-        return setup, steps
+        return {"build": build, "tools": tools, "set-up": build + tools, "steps": steps}
     finally:
         index.stop()
 
@@ -180,28 +190,38 @@ def main():
     if not (SERVER_BIN / "pypi-server").exists():
         sys.exit(f"no pypiserver in {SERVER_BIN}: run `cargo xtask tools` first")
     rows = {"guide": [], "xtask": []}
+    cpu_used = {"guide": [], "xtask": []}
+    global CPU_USED
     for r in range(args.rounds):
         base = Path(tempfile.mkdtemp(prefix="cold-cd-bench-"))
         try:
-            rows["guide"].append(guide_job(base))
-            rows["xtask"].append(xtask_job(base, args.one_process, args.empty_cargo_home))
+            for name, job in (("guide", lambda: guide_job(base)),
+                              ("xtask", lambda: xtask_job(base, args.one_process, args.empty_cargo_home))):
+                CPU_USED = 0.0
+                rows[name].append(job())
+                cpu_used[name].append(CPU_USED)
         finally:
             shutil.rmtree(base, ignore_errors=True)
-        g, x = rows["guide"][-1], rows["xtask"][-1]
-        print(f"round {r + 1}: guide {g[0]:.1f}+{g[1]:.1f} s, xtask {x[0]:.1f}+{x[1]:.1f} s", file=sys.stderr)
+        print(f"round {r + 1}: " + "; ".join(
+            f"{n} " + ", ".join(f"{k} {v:.1f}" for k, v in rows[n][-1].items()) + f", cpu {cpu_used[n][-1]:.1f}"
+            for n in rows), file=sys.stderr)
 
-    def med(name, i):
-        return statistics.median(row[i] for row in rows[name])
+    def med(name, key):
+        return statistics.median(row[key] for row in rows[name])
 
     steps_label = "one process" if args.one_process else "one process per step"
-    print(f"median of {args.rounds} round(s), seconds; load average now {os.getloadavg()[0]:.1f}")
-    print("| | set-up | release steps | whole job |")
-    print("| --- | --- | --- | --- |")
-    for name, label in (("guide", "the guide's shell job"), ("xtask", f"cd.yml's job ({steps_label})")):
-        setup, steps = med(name, 0), med(name, 1)
-        print(f"| {label} | {setup:.1f} | {steps:.1f} | {setup + steps:.1f} |")
-    whole = lambda n: statistics.median(a + b for a, b in rows[n])
-    print(f"whole-job ratio xtask/guide: {whole('xtask') / whole('guide'):.2f} (target <= 1.5)")
+    print(f"median of {args.rounds} round(s), wall seconds; load average now {os.getloadavg()[0]:.1f}")
+    print("| | set-up | release steps | whole job | CPU (user+sys) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, label in (("guide", "the guide's shell job (`pip install --user build twine`, shell steps)"),
+                        ("xtask", f"cd.yml's job (cold `cargo build` {med('xtask', 'build'):.1f} s, "
+                                  f"`cargo xtask tools --group release` {med('xtask', 'tools'):.1f} s, "
+                                  f"{steps_label})")):
+        setup, steps = med(name, "set-up"), med(name, "steps")
+        print(f"| {label} | {setup:.1f} | {steps:.1f} | {setup + steps:.1f} | "
+              f"{statistics.median(cpu_used[name]):.1f} |")
+    whole = {n: statistics.median(row["set-up"] + row["steps"] for row in rows[n]) for n in rows}
+    print(f"whole-job ratio xtask/guide: {whole['xtask'] / whole['guide']:.2f} (target <= 1.5)")
 
 
 if __name__ == "__main__":

@@ -213,9 +213,31 @@ pub fn run(sh: &Shell, root: &Utf8Path, args: &[String]) -> Result<()> {
     Tools::ensure(sh, root)?;
 
     let cargo = sh.var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    cmd!(sh, "{cargo} test --workspace --no-fail-fast {args...}")
-        .run()
+    let mut test = cmd!(sh, "{cargo} test --workspace --no-fail-fast {args...}");
+    // `cargo run` gave this process the xtask package's CARGO_PKG_* and
+    // CARGO_MANIFEST_* variables; build scripts that watch them (ring's)
+    // would see a change and rebuild, here and again on the next run.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_package_variable) {
+            test = test.env_remove(name);
+        }
+    }
+    test.run()
         .map_err(|_| anyhow::anyhow!("some tests failed (their report is above)"))
+}
+
+/// What `cargo run` sets for the package it runs (not cargo's own settings
+/// such as `CARGO_HOME` or `CARGO_TARGET_DIR`, which must pass through).
+fn is_package_variable(name: &str) -> bool {
+    [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+        || matches!(name, "CARGO_PRIMARY_PACKAGE" | "CARGO_RUSTC_CURRENT_DIR")
 }
 
 /// The pinned workflow linter: `npm ci --prefix tools` when
@@ -323,6 +345,21 @@ mod tests {
         );
         assert!(line.contains("sudo apt-get install chromium"), "{line}");
         assert!(line.contains("as root"), "{line}");
+    }
+
+    #[test]
+    fn only_the_run_package_variables_are_dropped() {
+        for name in ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR", "CARGO_CRATE_NAME"] {
+            assert!(is_package_variable(name), "{name}");
+        }
+        for name in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_INCREMENTAL",
+        ] {
+            assert!(!is_package_variable(name), "{name}");
+        }
     }
 
     #[test]
