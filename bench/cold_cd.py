@@ -108,7 +108,8 @@ class Index:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [SERVER_BIN / "pypi-server", "run", "-i", "127.0.0.1", "-p", str(self.port), "-a", "update",
-             "-P", htpasswd, "--disable-fallback", "--log-stream", "none", packages])
+             "-P", htpasswd, "--disable-fallback", "--log-stream", "none", packages],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(400):
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.1).close()

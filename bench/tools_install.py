@@ -48,6 +48,7 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="tools-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_FIND_LINKS", "UV_"))}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_ROOT_USER_ACTION"] = "ignore"
     times = {}  # (tool, group, temperature) -> [seconds]
 
     def record(key, seconds):
@@ -76,6 +77,14 @@ def main():
                     t += run([sys.executable, "-m", "pip", "--python", str(v / "bin" / "python"),
                               "install", "--quiet", "--no-deps", "--require-hashes", "-r", lock], penv)
                     record(("pip", group, temp), t)
+                    # pip compiles every module to bytecode, uv does not:
+                    # the same without it, for a like-for-like figure.
+                    v = base / f"pipnc-{group}-{temp}"
+                    t = venv(v, penv)
+                    t += run([sys.executable, "-m", "pip", "--python", str(v / "bin" / "python"),
+                              "install", "--quiet", "--no-compile", "--no-deps", "--require-hashes",
+                              "-r", lock], {**penv, "PIP_CACHE_DIR": str(base / f"pipnc-cache-{group}")})
+                    record(("pip --no-compile", group, temp), t)
                     v = base / f"uv-{group}-{temp}"
                     t = venv(v, uenv)
                     t += run([str(uv), "pip", "install", "--quiet", "--python", str(v / "bin" / "python"),
@@ -87,11 +96,14 @@ def main():
 
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"median of {rounds} round(s), seconds (fresh environment + install)")
-    print(f"{'group':10} {'pip cold':>9} {'uv cold':>9} {'pip warm':>9} {'uv warm':>9}")
-    print(f"{'uv itself':10} {'-':>9} {med['uv', 'bootstrap', 'cold']:9.2f} {'-':>9} {med['uv', 'bootstrap', 'warm']:9.2f}")
+    tools = ["pip", "pip --no-compile", "uv"]
+    print("| group | " + " | ".join(f"{t} {temp}" for temp in ("cold", "warm") for t in tools) + " |")
+    print("| --- " * 7 + "|")
+    print("| uv itself (pip install --target) | - | - | "
+          f"{med['uv', 'bootstrap', 'cold']:.2f} | - | - | {med['uv', 'bootstrap', 'warm']:.2f} |")
     for group in GROUPS:
-        print(f"{group:10} {med['pip', group, 'cold']:9.2f} {med['uv', group, 'cold']:9.2f}"
-              f" {med['pip', group, 'warm']:9.2f} {med['uv', group, 'warm']:9.2f}")
+        print(f"| {group} | " + " | ".join(f"{med[t, group, temp]:.2f}"
+                                          for temp in ("cold", "warm") for t in tools) + " |")
 
 
 if __name__ == "__main__":
