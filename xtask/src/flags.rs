@@ -307,13 +307,12 @@ XTASK_OS_RELEASE reads another os-release file than /etc/os-release.",
         summary: "install or verify the managed Python tools and print their versions",
         about: "Installs the pinned Python tools, by group, each from its own hash-locked \
 file with its dependencies, or verifies the installed ones, then prints each tool's \
-version. Other commands install the group they need on first use (release: release; \
-docs-deploy: docs; rehearse and the tests: all); an environment is reused until its lock \
-changes.\n\
-  release: build, twine, hatchling (tools/release.lock)\n\
-  docs: mkdocs, mkdocs-material, mike (tools/docs.lock)\n\
-  test: pypiserver, passlib, zizmor, pip (tools/test.lock)\n\
-uv (tools/uv.lock) installs them; it is itself installed with pip. Lock refresh: see the \
+version. Other commands install the group they need on first use (release and tag: \
+release; docs-deploy: docs; rehearse and the tests: all); an environment is reused until its lock \
+changes.\n  release: build, twine, hatchling (tools/release.lock)\
+\n  docs: mkdocs, mkdocs-material, mike (tools/docs.lock)\
+\n  test: pypiserver, passlib, zizmor, pip (tools/test.lock)\
+\nuv (tools/uv.lock) installs them; it is itself installed with pip. Lock refresh: see the \
 README.\n\n\
 Location: $XTASK_TOOLS_DIR, else target/xtask-tools/ in the project: one virtual \
 environment per group set (release/, docs/, and venv/ for all groups), uv/.\n\

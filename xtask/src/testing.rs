@@ -59,7 +59,7 @@ pub const PREREQS: &[Prereq] = &[
 
 /// Python with pip or venv, checked by running it rather than by name.
 pub const PYTHON: Prereq = Prereq {
-    what: "Python 3.10+ with venv",
+    what: "Python 3.10+ with pip or venv",
     commands: &["python3"],
     packages: &["python3", "python3-venv"],
 };
@@ -148,15 +148,16 @@ fn missing(sh: &Shell, path: &str) -> Vec<Prereq> {
         .ok()
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "python3".to_string());
-    let usable = cmd!(
-        sh,
-        "{python} -c 'import sys; assert sys.version_info >= (3, 10); import venv, ensurepip'"
-    )
-    .quiet()
-    .ignore_stdout()
-    .ignore_stderr()
-    .run()
-    .is_ok();
+    // The tools bootstrap with the interpreter's pip, else with a venv's.
+    let check = "import sys, importlib.util as u\n\
+assert sys.version_info >= (3, 10)\n\
+assert u.find_spec('pip') or (u.find_spec('venv') and u.find_spec('ensurepip'))";
+    let usable = cmd!(sh, "{python} -c {check}")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
     if !usable {
         missing.push(PYTHON);
     }
