@@ -25,7 +25,7 @@ use crate::input::{clip, CLIP};
 use crate::pyproject;
 use crate::release_commit;
 use crate::settings::{AliasType, SeriesSpelling};
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 use crate::ui::{self, Steps};
 use crate::version::{Series, Tag};
 use crate::BadInput;
@@ -637,7 +637,7 @@ fn deploy_steps(
     let tools = if opts.dry_run {
         None
     } else {
-        Some(Tools::ensure(sh, root)?)
+        Some(Tools::ensure_group(sh, root, Group::Docs)?)
     };
     let worktree = match &checked.build_rev {
         Some(commit) if !opts.dry_run => Some(Worktree::add(sh, root, "docs-build", commit)?),

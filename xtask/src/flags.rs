@@ -373,22 +373,52 @@ existing release with the right title is kept.",
         ],
     },
     CommandSpec {
-    name: "tools",
-    args: "",
-    summary: "install or verify the managed Python tools and print their versions",
-    about: "Creates the virtual environment of pinned, hash-checked Python tools \
-(build, twine, hatchling, mkdocs, mike, pypiserver) from tools/requirements.lock, \
-or verifies the existing one, then prints each tool's version. Other commands do \
-this on first need; the environment is reused until the lock file changes.\n\n\
-Location: $XTASK_TOOLS_DIR, else target/xtask-tools/ in the project.\n\
-Interpreter: $XTASK_PYTHON, else python3 (3.10 or newer, with the venv module).",
-    positionals: (0, 0),
-    flags: &[FlagSpec {
-        name: "reinstall",
-        value: None,
-        help: "delete the environment and install it again",
-    }],
-}];
+        name: "test",
+        args: "[CARGO_TEST_ARGS]...",
+        summary: "install what the tests need on this machine, then run every test",
+        about: "Prepares, then runs `cargo test --workspace --no-fail-fast` with the given \
+arguments (after `--`, e.g. `cargo xtask test -- -p xtask --test release`). Preparing: \
+Chromium and chromedriver (the docs-site browser test), Node.js and npm (the pinned \
+workflow linter, `npm ci --prefix tools`) and Python 3.10+ with pip or venv (the managed \
+tools, every group). What is missing is installed with apt-get when running as root on \
+Debian or Ubuntu (Debian packages chromium, chromium-driver, nodejs, npm, python3-venv); \
+elsewhere the command stops before running anything, with one line naming what to \
+install. A failing test does not stop the others.\n\n\
+XTASK_OS_RELEASE reads another os-release file than /etc/os-release.",
+        positionals: (0, usize::MAX),
+        flags: &[],
+    },
+    CommandSpec {
+        name: "tools",
+        args: "",
+        summary: "install or verify the managed Python tools and print their versions",
+        about: "Installs the pinned Python tools, by group, each from its own hash-locked \
+file with its dependencies, or verifies the installed ones, then prints each tool's \
+version. Other commands install the group they need on first use (release and tag: \
+release; docs-deploy: docs; rehearse and the tests: all); an environment is reused until its lock \
+changes.\n  release: build, twine, hatchling (tools/release.lock)\
+\n  docs: mkdocs, mkdocs-material, mike (tools/docs.lock)\
+\n  test: pypiserver, passlib, zizmor, pip (tools/test.lock)\
+\nuv (tools/uv.lock) installs them; it is itself installed with pip. Lock refresh: see the \
+README.\n\n\
+Location: $XTASK_TOOLS_DIR, else target/xtask-tools/ in the project: one virtual \
+environment per group set (release/, docs/, and venv/ for all groups), uv/.\n\
+Interpreter: $XTASK_PYTHON, else python3 (3.10 or newer, with pip or the venv module).",
+        positionals: (0, 0),
+        flags: &[
+            FlagSpec {
+                name: "group",
+                value: Some("NAME"),
+                help: "install only this group: release, docs or test (repeat for several; default: all)",
+            },
+            FlagSpec {
+                name: "reinstall",
+                value: None,
+                help: "delete the environment and install it again",
+            },
+        ],
+    },
+];
 
 /// A command line checked against its `CommandSpec`.
 #[derive(Debug)]

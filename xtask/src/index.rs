@@ -9,7 +9,7 @@ use xshell::{cmd, Shell};
 
 use crate::secrets::strip_userinfo;
 pub use crate::simple_index::*;
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 
 /// Where to upload and read the index, read from the environment in one
 /// place. Credentials written in a URL (`https://user:pw@host/`, which
@@ -34,7 +34,7 @@ impl IndexConfig {
             Some(url) => url,
             None => {
                 // No index host is written in this code: ask the installed twine.
-                let python = Tools::ensure(sh, root)?.python();
+                let python = Tools::ensure_group(sh, root, Group::Release)?.python();
                 cmd!(
                     sh,
                     "{python} -c 'from twine import utils; print(utils.DEFAULT_REPOSITORY)'"

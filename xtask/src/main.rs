@@ -27,6 +27,7 @@ mod simple_index;
 mod status;
 mod tagged_build;
 mod tagging;
+mod testing;
 mod tools;
 mod ui;
 mod version;
@@ -159,7 +160,8 @@ fn run(args: flags::Parsed) -> Result<()> {
                 branches: b.clone(),
             },
         ),
-        "tools" => tools::run(&sh, &root, args.switch("reinstall")),
+        "tools" => tools::run(&sh, &root, args.values("group"), args.switch("reinstall")),
+        "test" => testing::run(&sh, &root, &args.positionals),
         "release" => release::run(
             &sh,
             &root,

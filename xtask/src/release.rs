@@ -27,7 +27,7 @@ use crate::pyproject;
 use crate::release_rules::{self, Known, Source, Upload};
 use crate::secrets;
 use crate::tagged_build::{self, Built, COLUMNS};
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 use crate::ui::{self, Steps};
 use crate::version::Tag;
 
@@ -252,7 +252,7 @@ Resume with `cargo xtask release {tag}`",
 
     fn tools(&mut self) -> Result<&Tools> {
         if self.tools.is_none() {
-            self.tools = Some(Tools::ensure(self.sh, self.root)?);
+            self.tools = Some(Tools::ensure_group(self.sh, self.root, Group::Release)?);
         }
         self.tools.as_ref().context("the managed tools")
     }

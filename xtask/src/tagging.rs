@@ -23,7 +23,7 @@ use crate::pyproject;
 use crate::release::{check_on_branch, known_versions};
 use crate::release_rules::{self, Standing};
 use crate::tagged_build;
-use crate::tools::Tools;
+use crate::tools::{Group, Tools};
 use crate::ui::{self, Steps};
 use crate::version::Tag;
 
@@ -186,7 +186,7 @@ release commit lands on top of the published branch"
     }
     // Exactly what the tag will hold, built in a temporary place while the
     // index is read.
-    let python = Tools::ensure(sh, root)?.python();
+    let python = Tools::ensure_group(sh, root, Group::Release)?.python();
     let pending = tagged_build::start_build(sh, &python, &git, &head, tag)?;
     let (_, versions) = read_index()?;
     let known = known_versions(&local_tags, &remote_tags, &versions, &log, tag, false);
@@ -234,7 +234,7 @@ published again. Tag the next patch: `cargo xtask tag {next}`",
             tag.pep440()
         ))),
         Some((_, false)) => {
-            let python = Tools::ensure(sh, root)?.python();
+            let python = Tools::ensure_group(sh, root, Group::Release)?.python();
             let built = tagged_build::build_revision(sh, &python, git, head, tag, project)?;
             match index::compare(project, &tag.pep440(), &built.files, listed) {
                 Ok(Publication::Complete) => Ok((
