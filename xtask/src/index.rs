@@ -84,9 +84,9 @@ impl IndexConfig {
     /// Whether an upload could authenticate: a password (environment or
     /// URL), or the variables trusted publishing needs.
     pub fn has_upload_credentials(&self, sh: &Shell) -> bool {
-        let set = |name: &str| sh.var(name).is_ok_and(|v| !v.is_empty());
-        self.twine_credentials(sh).is_some()
-            || (set("ACTIONS_ID_TOKEN_REQUEST_URL") && set("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+        // The token-request variables were taken out of the environment
+        // at start (no child process sees them): ask where they are kept.
+        self.twine_credentials(sh).is_some() || crate::github::can_request_id_token()
     }
 }
 

@@ -283,7 +283,12 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     let result = (|| -> Result<()> {
         if let Github::Present { api, id, .. } = &github {
             steps.run("delete the GitHub Release", || {
-                api.delete_release(*id)?;
+                api.delete_release(*id).with_context(|| {
+                    format!(
+                        "GitHub still lists release {id}: the tag was not touched. Delete the \
+Release on the repository's Releases page (or give the token contents: write), then run this again"
+                    )
+                })?;
                 // A 404 from the delete may mean "not visible with this
                 // token": only the release list proves it is gone.
                 match api.releases()? {
@@ -399,7 +404,9 @@ owner/name (the URL of `{remote}`, {}, is not a GitHub URL)",
     };
     // A 404 from the lookup counts as "absent" only when the release list
     // answers and lacks the tag (the API client checks that).
-    let found = api.release_for_tag(tag)?;
+    let found = api
+        .release_for_tag(tag)
+        .context("Nothing was changed: the GitHub Release of the tag could not be read")?;
     Ok(match found {
         Some(release) => Github::Present {
             id: release["id"]

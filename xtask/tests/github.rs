@@ -197,6 +197,11 @@ fn github_stub(
     (stub, state)
 }
 
+/// The xtask with a real (empty) local index: validate and tag read it.
+fn ix(index: &Index, sandbox: &Sandbox, args: &[&str]) -> Command {
+    with_index(sandbox.xtask(args), index, PASSWORD)
+}
+
 fn with_github(mut cmd: Command, stub: &Stub) -> Command {
     cmd.env("GITHUB_API_URL", stub.url())
         .env("GITHUB_TOKEN", "gh-test-token")
@@ -207,9 +212,10 @@ fn with_github(mut cmd: Command, stub: &Stub) -> Command {
 #[test]
 fn tag_publishes_the_github_release_once_with_the_changelog_section() {
     let sandbox = Sandbox::new();
+    let index = Index::start();
     let (stub, state) = github_stub(None);
     let out = output(with_github(
-        sandbox.xtask(&["tag", "v0.7.0", "--github-release"]),
+        ix(&index, &sandbox, &["tag", "v0.7.0", "--github-release"]),
         &stub,
     ));
     assert!(out.status.success(), "{}", text(&out));
@@ -230,7 +236,7 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
 
     // Idempotent: a re-run accepts the existing release; the REST check passes.
     let out = output(with_github(
-        sandbox.xtask(&["tag", "v0.7.0", "--github-release"]),
+        ix(&index, &sandbox, &["tag", "v0.7.0", "--github-release"]),
         &stub,
     ));
     assert!(out.status.success(), "{}", text(&out));
@@ -242,7 +248,11 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
     let posts = stub.seen().iter().filter(|r| r.method == "POST").count();
     assert_eq!(posts, 1);
     let out = output(with_github(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        ix(
+            &index,
+            &sandbox,
+            &["release", "v0.7.0", "--step", "validate"],
+        ),
         &stub,
     ));
     assert!(out.status.success(), "{}", text(&out));
@@ -251,7 +261,7 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
     // A wrong title is reported, not changed; the CD check refuses it.
     state.lock().expect("state").as_mut().expect("release")["name"] = "Release v0.7.0".into();
     let out = output(with_github(
-        sandbox.xtask(&["tag", "v0.7.0", "--github-release"]),
+        ix(&index, &sandbox, &["tag", "v0.7.0", "--github-release"]),
         &stub,
     ));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -261,7 +271,11 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
         text(&out)
     );
     let out = output(with_github(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        ix(
+            &index,
+            &sandbox,
+            &["release", "v0.7.0", "--step", "validate"],
+        ),
         &stub,
     ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -271,10 +285,15 @@ fn tag_publishes_the_github_release_once_with_the_changelog_section() {
 #[test]
 fn without_a_release_on_github_the_rest_check_refuses() {
     let sandbox = Sandbox::new();
+    let index = Index::start();
     sandbox.plain_tag("v0.7.0");
     let (stub, _) = github_stub(None);
     let out = output(with_github(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        ix(
+            &index,
+            &sandbox,
+            &["release", "v0.7.0", "--step", "validate"],
+        ),
         &stub,
     ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -284,7 +303,11 @@ fn without_a_release_on_github_the_rest_check_refuses() {
         text(&out)
     );
     // Without a token the check is skipped, and says so.
-    let out = output(sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]));
+    let out = output(ix(
+        &index,
+        &sandbox,
+        &["release", "v0.7.0", "--step", "validate"],
+    ));
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("GitHub Release check skipped"),
@@ -485,6 +508,7 @@ fn a_job_without_id_token_permission_is_named_before_twine_runs() {
     let mut cmd = sandbox.xtask(&["release", "v0.7.0"]);
     cmd.env("GITHUB_ACTIONS", "true")
         .env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_INDEX_URL", index.simple_url())
         .env("XTASK_VERIFY_TIMEOUT", "20");
     let out = output(cmd);
     let all = text(&out);
@@ -527,6 +551,7 @@ fn the_token_exchange_goes_over_https_or_to_this_machine_only() {
 #[test]
 fn no_child_process_sees_the_actions_token_request() {
     let sandbox = Sandbox::new();
+    let index = Index::start();
     sandbox.plain_tag("v0.7.0");
     // A `git` first on PATH that records its environment, then runs git.
     let bin = sandbox.dir.path().join("spy");
@@ -559,7 +584,11 @@ fn no_child_process_sees_the_actions_token_request() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]);
+    let mut cmd = ix(
+        &index,
+        &sandbox,
+        &["release", "v0.7.0", "--step", "validate"],
+    );
     cmd.env("PATH", path)
         .env("XTASK_SPY_MARKER", "seen")
         .env(
@@ -678,6 +707,7 @@ fn header(name: &str, value: impl ToString) -> (String, String) {
 #[test]
 fn rate_limits_are_waited_out_within_the_bound() {
     let sandbox = Sandbox::new();
+    let index = Index::start();
     sandbox.plain_tag("v0.7.0");
     for (name, status, headers) in [
         (
@@ -700,7 +730,11 @@ fn rate_limits_are_waited_out_within_the_bound() {
     ] {
         let stub = rate_limited_stub(1, status, headers);
         let mut cmd = with_github(
-            sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+            ix(
+                &index,
+                &sandbox,
+                &["release", "v0.7.0", "--step", "validate"],
+            ),
             &stub,
         );
         cmd.env("XTASK_GITHUB_RATE_WAIT", "10s");
@@ -777,10 +811,15 @@ fn a_rate_limit_beyond_the_bound_fails_at_once_naming_the_limit_and_the_time() {
 #[test]
 fn rest_calls_name_the_api_version_and_the_client() {
     let sandbox = Sandbox::new();
+    let index = Index::start();
     sandbox.plain_tag("v0.7.0");
     let stub = rate_limited_stub(0, 200, vec![]);
     let out = output(with_github(
-        sandbox.xtask(&["release", "v0.7.0", "--step", "validate"]),
+        ix(
+            &index,
+            &sandbox,
+            &["release", "v0.7.0", "--step", "validate"],
+        ),
         &stub,
     ));
     assert!(out.status.success(), "{}", text(&out));

@@ -170,9 +170,9 @@ fn after_a_rollback_status_never_advises_a_downgrade_and_clones_converge() {
     let sandbox = Sandbox::new();
     let index = YankIndex::start(true);
     index.publish("0.6.0");
-    index.publish("0.7.0");
     sandbox.plain_tag("v0.6.0");
     run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    index.publish("0.7.0");
     docs_branch(
         &sandbox,
         r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":[]}]"#,

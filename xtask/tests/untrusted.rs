@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use harness::{git, output, text, tools, Sandbox};
+use harness::{git, output, text, tools, with_index, Index, Sandbox, PASSWORD};
 use serde_json::{json, Value};
 use stub::{Reply, Stub};
 
@@ -591,6 +591,8 @@ fn release_event(name: &Value, tag_name: &Value) -> Value {
 #[test]
 fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
     let sandbox = Sandbox::new();
+    // validate reads the index too: a real, empty one on this machine.
+    let index = Index::start();
     sandbox.plain_tag("v0.7.0");
     let dir = sandbox.dir.path();
     let validate = ["release", "v0.7.0", "--step", "validate"];
@@ -638,7 +640,11 @@ fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
     cases.push((raw_event(dir, b"{}"), "empty JSON object"));
     cases.push((raw_event(dir, b"\"release\""), "not an object"));
     for (path, why) in cases {
-        let out = output(in_actions(&sandbox, &validate, &path));
+        let out = output(with_index(
+            in_actions(&sandbox, &validate, &path),
+            &index,
+            PASSWORD,
+        ));
         let context = format!("{why} ({})", path.display());
         assert_eq!(out.status.code(), Some(2), "{context}: {}", text(&out));
         assert!(text(&out).contains(why), "{context}: {}", text(&out));
@@ -649,7 +655,11 @@ fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
 
     // A good event passes.
     let good = event(dir, &release_event(&json!("v0.7.0"), &json!("v0.7.0")));
-    let out = output(in_actions(&sandbox, &validate, &good));
+    let out = output(with_index(
+        in_actions(&sandbox, &validate, &good),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
     assert_no_foreign_commands(&out, "good");
 
@@ -659,7 +669,11 @@ fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
         dir,
         &json!({"after": "0123456789abcdef0123456789abcdef01234567", "ref": "refs/heads/root"}),
     );
-    let out = output(in_actions(&sandbox, &validate, &push));
+    let out = output(with_index(
+        in_actions(&sandbox, &validate, &push),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("::warning::the GitHub Release of v0.7.0 was NOT checked"),
@@ -669,14 +683,18 @@ fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
     assert_no_foreign_commands(&out, "push");
     let mut required: Vec<&str> = validate.to_vec();
     required.push("--require-release-event");
-    let out = output(in_actions(&sandbox, &required, &push));
+    let out = output(with_index(
+        in_actions(&sandbox, &required, &push),
+        &index,
+        PASSWORD,
+    ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("--require-release-event"),
         "{}",
         text(&out)
     );
-    let mut cmd = in_actions(&sandbox, &validate, &push);
+    let mut cmd = with_index(in_actions(&sandbox, &validate, &push), &index, PASSWORD);
     cmd.env("XTASK_REQUIRE_RELEASE_EVENT", "true")
         .env("GITHUB_EVENT_NAME", "push");
     let out = output(cmd);
@@ -687,11 +705,15 @@ fn validate_refuses_hostile_and_wrong_release_events_without_echoing_them() {
         text(&out)
     );
     // The runner says it is a release event, but the payload has none.
-    let mut cmd = in_actions(&sandbox, &validate, &push);
+    let mut cmd = with_index(in_actions(&sandbox, &validate, &push), &index, PASSWORD);
     cmd.env("GITHUB_EVENT_NAME", "release");
     let out = output(cmd);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("not a release event"), "{}", text(&out));
-    let out = output(in_actions(&sandbox, &required, &good));
+    let out = output(with_index(
+        in_actions(&sandbox, &required, &good),
+        &index,
+        PASSWORD,
+    ));
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -44,6 +44,11 @@ fn token_request() -> Option<&'static (String, String)> {
     TOKEN_REQUEST.get().and_then(Option::as_ref)
 }
 
+/// Whether this job may request an Actions ID token (`id-token: write`).
+pub fn can_request_id_token() -> bool {
+    token_request().is_some()
+}
+
 /// The endpoints of trusted publishing, derived from the upload URL as
 /// the official publishing action does: same origin, fixed paths.
 pub fn oidc_endpoints(upload_url: &str) -> Option<(String, String)> {

@@ -203,10 +203,20 @@ impl Sandbox {
             .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
             .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
             .env_remove("TWINE_USERNAME")
-            .env_remove("TWINE_PASSWORD")
-            .env_remove("TWINE_REPOSITORY_URL");
+            .env_remove("TWINE_PASSWORD");
+        no_index_beyond_loopback(&mut cmd);
         cmd
     }
+}
+
+/// Every xtask a test runs reads and uploads to 127.0.0.1 only: without an
+/// index of its own (`with_index`), it gets a port nothing listens on, so a
+/// test can never reach twine's default (public) index.
+pub const NO_INDEX: &str = "http://127.0.0.1:9/";
+
+fn no_index_beyond_loopback(cmd: &mut Command) {
+    cmd.env("TWINE_REPOSITORY_URL", NO_INDEX)
+        .env("XTASK_INDEX_URL", format!("{NO_INDEX}simple/"));
 }
 
 /// Runs a command to completion and returns its output.
@@ -217,6 +227,7 @@ pub fn output(mut cmd: Command) -> Output {
 /// The xtask with the index configured by environment, as in CI.
 pub fn with_index(mut cmd: Command, index: &Index, password: &str) -> Command {
     cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_INDEX_URL", index.simple_url())
         .env("TWINE_USERNAME", USER)
         .env("TWINE_PASSWORD", password)
         .env("XTASK_VERIFY_TIMEOUT", "20");
@@ -430,11 +441,10 @@ pub fn xtask_in(dir: &Path, args: &[&str]) -> Command {
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
         "TWINE_USERNAME",
         "TWINE_PASSWORD",
-        "TWINE_REPOSITORY_URL",
-        "XTASK_INDEX_URL",
     ] {
         cmd.env_remove(var);
     }
+    no_index_beyond_loopback(&mut cmd);
     cmd
 }
 
