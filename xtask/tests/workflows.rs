@@ -431,7 +431,7 @@ fn cd_is_split_by_privilege() {
     assert_eq!(
         lines("commits"),
         [
-            "release \"$TAG\" --step validate",
+            "release \"$TAG\" --step validate --require-release-event",
             "release \"$TAG\" --step changelog",
             "release \"$TAG\" --step version"
         ]
@@ -457,7 +457,7 @@ fn cd_is_split_by_privilege() {
     // The release commit travels as an output; build and publish check it out.
     assert_eq!(
         jobs["commits"]["outputs"]["commit"],
-        "${{ steps.version.outputs.commit }}"
+        "${{ steps.version.outputs['release-commit'] }}"
     );
     for job in ["build", "publish", "docs"] {
         for step in checkout(&jobs[job]) {
