@@ -654,7 +654,11 @@ fn tag_then_release_keep_the_files_style() {
     let index = index();
     add_entry(&sandbox, "feature", "✨ Add the ODS reader", 60, true);
     add_entry(&sandbox, "feature", "✨ Add the XLSX writer", 61, true);
-    ok(output(with_index(sandbox.xtask(&["tag", "v1.1.0"]), &index, PASSWORD)));
+    ok(output(with_index(
+        sandbox.xtask(&["tag", "v1.1.0"]),
+        &index,
+        PASSWORD,
+    )));
     let tagged = remote_file(&sandbox, "v1.1.0", "CHANGELOG.md");
     assert!(
         tagged.starts_with(&format!(
