@@ -33,24 +33,7 @@ fn tags(sandbox: &Sandbox, tags: &[&str]) {
 
 /// The remote docs branch's versions.json as `(version, aliases)` pairs.
 fn remote_versions(sandbox: &Sandbox) -> Vec<(String, Vec<String>)> {
-    let json = git(&sandbox.remote, &["show", "docs:versions.json"]);
-    let list: serde_json::Value = serde_json::from_str(&json).expect("versions.json is JSON");
-    list.as_array()
-        .expect("a list")
-        .iter()
-        .map(|v| {
-            let aliases = v["aliases"]
-                .as_array()
-                .expect("aliases")
-                .iter()
-                .map(|a| a.as_str().unwrap_or_default().to_string())
-                .collect();
-            (
-                v["version"].as_str().unwrap_or_default().to_string(),
-                aliases,
-            )
-        })
-        .collect()
+    sandbox.remote_docs_versions()
 }
 
 fn versions(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {

@@ -443,24 +443,7 @@ fn add_entry(sandbox: &Sandbox, label: &str, title: &str, pr: u32, commit: bool)
 
 /// `(version, aliases)` pairs of the remote docs branch.
 fn docs_versions(sandbox: &Sandbox) -> Vec<(String, Vec<String>)> {
-    let json = remote_file(sandbox, "docs", "versions.json");
-    let list: serde_json::Value = serde_json::from_str(&json).expect("versions.json");
-    list.as_array()
-        .expect("a list")
-        .iter()
-        .map(|v| {
-            let aliases = v["aliases"]
-                .as_array()
-                .expect("aliases")
-                .iter()
-                .map(|a| a.as_str().unwrap_or_default().to_string())
-                .collect();
-            (
-                v["version"].as_str().unwrap_or_default().to_string(),
-                aliases,
-            )
-        })
-        .collect()
+    sandbox.remote_docs_versions()
 }
 
 #[test]

@@ -473,3 +473,28 @@ pub fn add_changelog_entry(dir: &Path, entry: &str) {
     };
     fs::write(&path, updated).expect("write CHANGELOG.md");
 }
+
+impl Sandbox {
+    /// The remote docs branch's `versions.json` as `(version, aliases)`,
+    /// in the file's order.
+    pub fn remote_docs_versions(&self) -> Vec<(String, Vec<String>)> {
+        let json = git(&self.remote, &["show", "docs:versions.json"]);
+        let list: serde_json::Value = serde_json::from_str(&json).expect("versions.json is JSON");
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| {
+                let aliases = v["aliases"]
+                    .as_array()
+                    .expect("aliases")
+                    .iter()
+                    .map(|a| a.as_str().unwrap_or_default().to_string())
+                    .collect();
+                (
+                    v["version"].as_str().unwrap_or_default().to_string(),
+                    aliases,
+                )
+            })
+            .collect()
+    }
+}
