@@ -94,6 +94,11 @@ fn run(args: flags::Parsed) -> Result<()> {
     if flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == "remote")) {
         settings::require_remote(&sh, &settings.branches.remote)?;
     }
+    // A release branch named explicitly must exist; the default `root`
+    // missing is the commands' own finding (with how to configure another).
+    if args.value("root-branch").is_some() {
+        settings::require_branch(&sh, &settings.branches.remote, &settings.branches.root)?;
+    }
     let b = settings.branches.clone();
     // `release --require-release-event`: read by github::check_release.
     if args.switch("require-release-event") {

@@ -340,7 +340,7 @@ Release on the repository's Releases page, then run this again",
     result?;
     match (&case, opts.delete_tag) {
         (Case::Indexed { next }, _) => println!(
-            "\nnext: {version} is spent. Fix on root, then cut {next} with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`"
+            "\nnext: {version} is spent. Fix on root (with its changelog entry under `## Recent Changes`), then cut {next} with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`"
         ),
         (Case::NeverIndexed, true) => println!(
             "\nnext: {version} never reached the index, so {tag} may be tagged again: fix on root, then `cargo xtask tag {tag}`"

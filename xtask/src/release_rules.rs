@@ -148,9 +148,8 @@ a published version is never replaced: the next release is {next} (`cargo xtask 
         .collect();
     if same.iter().any(|k| k.source == Source::Yanked) {
         return Err(BadInput(format!(
-            "{} {} is on the package index, yanked: it was rolled back, and a version is \
+            "{} is on the package index, yanked: it was rolled back, and a version is \
 never published twice. Release the next patch: `cargo xtask tag {next}`",
-            tag,
             tag.pep440()
         )));
     }

@@ -243,6 +243,13 @@ fn ref_component_problem(name: &str, slashes: bool) -> Option<String> {
         return Some("it starts or ends with `/`, ends with `.`, or has `//`".into());
     }
     for part in name.split('/') {
+        // Each component is a file name under .git/refs.
+        if part.len() > 255 {
+            return Some(format!(
+                "a component is {} bytes long; file systems allow 255",
+                part.len()
+            ));
+        }
         if part.starts_with('.') {
             return Some("a component starts with `.`".into());
         }
@@ -278,6 +285,62 @@ in [tool.xtask] of pyproject.toml)",
             "none".to_string()
         } else {
             known.join(", ")
+        }
+    ))
+    .into())
+}
+
+/// A release branch named on the command line must exist, here or on the
+/// remote; bad input lists the branches that do.
+pub fn require_branch(sh: &Shell, remote: &str, branch: &str) -> Result<()> {
+    let local = format!("refs/heads/{branch}");
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    let exists = |r: &str| {
+        cmd!(sh, "git rev-parse --verify --quiet --end-of-options {r}")
+            .quiet()
+            .ignore_stderr()
+            .ignore_stdout()
+            .run()
+            .is_ok()
+    };
+    if exists(&local) || exists(&tracking) {
+        return Ok(());
+    }
+    // The remote itself is the last word (a clone may not have fetched it).
+    let on_remote = cmd!(
+        sh,
+        "git ls-remote --heads --end-of-options {remote} {local}"
+    )
+    .quiet()
+    .ignore_stderr()
+    .read();
+    match on_remote {
+        Ok(out) if !out.trim().is_empty() => return Ok(()),
+        Ok(_) => {}
+        // Unreachable: the command itself reports that, with git's reason.
+        Err(_) => return Ok(()),
+    }
+    let pattern = format!("refs/remotes/{remote}/");
+    let listing = cmd!(
+        sh,
+        "git for-each-ref --format=%(refname:short) refs/heads/ {pattern}"
+    )
+    .quiet()
+    .read()
+    .unwrap_or_default();
+    let known: Vec<&str> = listing
+        .lines()
+        .filter(|l| !l.is_empty() && !l.ends_with("/HEAD"))
+        .collect();
+    Err(BadInput(format!(
+        "there is no branch `{}` here or on {}; branches: {} (pass --root-branch, or set \
+`release-branch` in [tool.xtask] of pyproject.toml)",
+        clip(branch),
+        clip(remote),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            clip(&known.join(", "))
         }
     ))
     .into())
@@ -374,6 +437,8 @@ docs-spelling = \"v\"\ndocs-alias-type = \"symlink\"\nchangelog-newest-first = t
         assert!(check_remote_name("origin").is_ok());
         assert!(check_remote_name("up/stream").is_err());
         assert!(check_remote_name("--upload-pack=x").is_err());
+        assert!(check_branch_name("b", &"x".repeat(256)).is_err());
+        assert!(check_branch_name("b", &"x".repeat(255)).is_ok());
     }
 
     #[test]
