@@ -4,7 +4,7 @@
 //!
 //! The decisions are pure functions over member names; the readers below
 //! parse the zip central directory and the tar headers by hand (inflate
-//! comes from `flate2`, already built for the HTTP client), and `git
+//! comes from `flate2` with its pure-Rust backend), and `git
 //! check-ignore` answers which paths git ignores.
 
 use std::fs;
