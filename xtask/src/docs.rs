@@ -777,7 +777,12 @@ fn deploy_steps(
         };
         steps.run(&format!("mike deploy {}", plan.name), || {
             mike_run(&deploy_args, build_dir)?;
-            Ok(format!("{} built and committed", plan.name))
+            let now = git.commit_of(&format!("refs/heads/{docs}"))?;
+            Ok(if now == base {
+                format!("{} built; nothing changed", plan.name)
+            } else {
+                format!("{} built and committed", plan.name)
+            })
         })?;
         if let Some(args) = &repair_args {
             steps.run(&format!("repair {LATEST}"), || {

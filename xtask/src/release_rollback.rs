@@ -245,7 +245,8 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     }
     let delete_remote = format!(":{tag_ref}");
     match (opts.delete_tag, local_tag || remote_tag) {
-        (false, _) => println!("  2. tag: kept (pass --delete-tag to delete it)"),
+        (false, true) => println!("  2. tag: kept (pass --delete-tag to delete it)"),
+        (false, false) => println!("  2. tag: {tag} exists neither here nor on {remote}"),
         (true, false) => println!("  2. tag: {tag} exists neither here nor on {remote}"),
         (true, true) => {
             println!("  2. tag:");
