@@ -323,18 +323,23 @@ pub fn require_branch(sh: &Shell, remote: &str, branch: &str) -> Result<()> {
     let pattern = format!("refs/remotes/{remote}/");
     let listing = cmd!(
         sh,
-        "git for-each-ref --format=%(refname:short) refs/heads/ {pattern}"
+        "git for-each-ref --format=%(refname) refs/heads/ {pattern}"
     )
     .quiet()
     .read()
     .unwrap_or_default();
-    let known: Vec<&str> = listing
+    let known: Vec<String> = listing
         .lines()
-        .filter(|l| !l.is_empty() && !l.ends_with("/HEAD"))
+        .filter_map(|r| {
+            r.strip_prefix("refs/heads/")
+                .map(str::to_string)
+                .or_else(|| r.strip_prefix("refs/remotes/").map(str::to_string))
+        })
+        .filter(|b| !b.ends_with("/HEAD"))
         .collect();
     Err(BadInput(format!(
-        "there is no branch `{}` here or on {}; branches: {} (pass --root-branch, or set \
-`release-branch` in [tool.xtask] of pyproject.toml)",
+        "there is no branch `{}` here or on {}; branches: {} (pass --root-branch NAME with one \
+of them, or set `release-branch = \"NAME\"` in [tool.xtask] of pyproject.toml)",
         clip(branch),
         clip(remote),
         if known.is_empty() {
