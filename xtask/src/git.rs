@@ -41,13 +41,17 @@ impl<'a> Git<'a> {
 
     /// The commit a ref points at, or `None` when it does not exist.
     pub fn commit_of(&self, rev: &str) -> Result<Option<String>> {
+        self.resolve(&format!("{rev}^{{commit}}"))
+            .with_context(|| format!("resolving {rev}"))
+    }
+
+    /// The object a revision spec names, or `None` when there is none.
+    fn resolve(&self, spec: &str) -> Result<Option<String>> {
         let sh = self.sh;
-        let spec = format!("{rev}^{{commit}}");
         let out = cmd!(sh, "git rev-parse --quiet --verify {spec}")
             .quiet()
             .ignore_status()
-            .output()
-            .with_context(|| format!("resolving {rev}"))?;
+            .output()?;
         Ok(out
             .status
             .success()
@@ -250,17 +254,8 @@ and your access to it"
 
     /// The tree a revision points at, `None` when it does not exist.
     pub fn tree_of(&self, rev: &str) -> Result<Option<String>> {
-        let sh = self.sh;
-        let spec = format!("{rev}^{{tree}}");
-        let out = cmd!(sh, "git rev-parse --quiet --verify {spec}")
-            .quiet()
-            .ignore_status()
-            .output()
-            .with_context(|| format!("resolving the tree of {rev}"))?;
-        Ok(out
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+        self.resolve(&format!("{rev}^{{tree}}"))
+            .with_context(|| format!("resolving the tree of {rev}"))
     }
 
     /// Whether a local branch exists.

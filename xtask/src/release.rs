@@ -45,15 +45,11 @@ pub enum Step {
 }
 
 impl Step {
-    pub const PIPELINE: [Step; 7] = [
-        Step::Validate,
-        Step::Changelog,
-        Step::Version,
-        Step::Build,
-        Step::Check,
-        Step::Publish,
-        Step::Verify,
-    ];
+    /// Every step but `Revert`, in order.
+    pub const PIPELINE: &'static [Step] = match Step::ALL.split_last() {
+        Some((_, pipeline)) => pipeline,
+        None => &[],
+    };
     const ALL: [Step; 8] = [
         Step::Validate,
         Step::Changelog,
@@ -1430,6 +1426,9 @@ mod tests {
             assert_eq!(Step::parse(step.name()), Some(step));
         }
         assert!(is_step("verify") && is_step("revert") && !is_step("deploy"));
+        assert_eq!(Step::PIPELINE.first(), Some(&Step::Validate));
+        assert_eq!(Step::PIPELINE.last(), Some(&Step::Verify));
+        assert!(!Step::PIPELINE.contains(&Step::Revert));
         let err = Step::from_arg("deploy")
             .err()
             .map(|e| e.0)

@@ -295,15 +295,8 @@ in [tool.xtask] of pyproject.toml)",
 pub fn require_branch(sh: &Shell, remote: &str, branch: &str) -> Result<()> {
     let local = format!("refs/heads/{branch}");
     let tracking = format!("refs/remotes/{remote}/{branch}");
-    let exists = |r: &str| {
-        cmd!(sh, "git rev-parse --verify --quiet --end-of-options {r}")
-            .quiet()
-            .ignore_stderr()
-            .ignore_stdout()
-            .run()
-            .is_ok()
-    };
-    if exists(&local) || exists(&tracking) {
+    let git = crate::git::Git::new(sh);
+    if git.commit_of(&local)?.is_some() || git.commit_of(&tracking)?.is_some() {
         return Ok(());
     }
     // The remote itself is the last word (a clone may not have fetched it).

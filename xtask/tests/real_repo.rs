@@ -18,7 +18,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use harness::{
-    free_port, git, output, path_str, project_root, run_ok, text, tools, with_index, Index,
+    copy_project_paths, free_port, git, output, path_str, run_ok, text, tools, with_index, Index,
     Sandbox, TempDir, PASSWORD,
 };
 
@@ -318,32 +318,19 @@ fn build_fixture() -> Fixture {
 /// The adoption guide's steps: copy the tooling, exclude it from the sdist,
 /// replace the old CD workflow. `.gitignore` keeps no `/target`.
 fn adopt(seed: &Path) {
-    let root = project_root();
-    let listing = run_ok(
-        Command::new("git")
-            .args([
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-            ])
-            .args(["xtask", ".cargo", "Cargo.toml", "Cargo.lock", "tools"])
-            .args([
-                ".github/workflows/cd.yml",
-                ".github/workflows/changelog.yml",
-            ])
-            .current_dir(&root),
+    copy_project_paths(
+        seed,
+        &[
+            "xtask",
+            ".cargo",
+            "Cargo.toml",
+            "Cargo.lock",
+            "tools",
+            ".github/workflows/cd.yml",
+            ".github/workflows/changelog.yml",
+        ],
+        &["xtask/tests/fixtures/"],
     );
-    for rel in listing.split('\0').filter(|p| !p.is_empty()) {
-        let from = root.join(rel);
-        if from.is_file() && !rel.starts_with("xtask/tests/fixtures/") {
-            let to = seed.join(rel);
-            fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-            fs::copy(&from, &to).expect("copy");
-        }
-    }
     let path = seed.join("pyproject.toml");
     let py = fs::read_to_string(&path).expect("pyproject");
     let py = py.replacen(

@@ -162,6 +162,15 @@ fn rollback_then_fix_then_the_next_patch_is_released() {
     assert!(!text(&out).contains("--step version"), "{}", text(&out));
 
     // The fix, then the next patch: tagged and released.
+    commit_the_fix_entry(&sandbox);
+    run_ok(&mut idx(sandbox.xtask(&["tag", "v0.7.1"])));
+    run_ok(&mut idx(sandbox.xtask(&["release", "v0.7.1"])));
+    assert!(index.files().iter().any(|f| f.contains("0.7.1")));
+    assert_eq!(has_tag(&sandbox, "v0.7.1"), (true, true));
+}
+
+/// The corrected release's changelog entry, committed and pushed.
+fn commit_the_fix_entry(sandbox: &Sandbox) {
     run_ok(&mut sandbox.xtask(&[
         "changelog-add",
         "--title",
@@ -174,10 +183,6 @@ fn rollback_then_fix_then_the_next_patch_is_released() {
         "https://github.com/o/r/pull/41",
         "--commit",
     ]));
-    run_ok(&mut idx(sandbox.xtask(&["tag", "v0.7.1"])));
-    run_ok(&mut idx(sandbox.xtask(&["release", "v0.7.1"])));
-    assert!(index.files().iter().any(|f| f.contains("0.7.1")));
-    assert_eq!(has_tag(&sandbox, "v0.7.1"), (true, true));
 }
 
 /// `tag` refuses a version the index lists and names the next patch.
@@ -189,18 +194,7 @@ fn a_rolled_back_version_cannot_be_tagged_again() {
         &index,
     ));
     index.yank("0.7.0");
-    run_ok(&mut sandbox.xtask(&[
-        "changelog-add",
-        "--title",
-        "🔧 Fix the broken build",
-        "--label",
-        "bug",
-        "--pr",
-        "41",
-        "--url",
-        "https://github.com/o/r/pull/41",
-        "--commit",
-    ]));
+    commit_the_fix_entry(&sandbox);
     let before = refs(&sandbox);
     let out = output(with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
     says(&out, 2, &["v0.7.1"]);

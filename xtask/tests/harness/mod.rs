@@ -245,6 +245,13 @@ pub fn free_port() -> u16 {
 /// Copies the project's tracked and untracked-but-not-ignored files, so the
 /// sandbox reflects the working tree under test.
 fn copy_project_files(dest: &Path) {
+    copy_project_paths(dest, &[], &[]);
+}
+
+/// Copies the project's tracked and untracked-but-not-ignored files under
+/// `pathspecs` (all of them when empty), leaving out paths that start with
+/// one of `skip`.
+pub fn copy_project_paths(dest: &Path, pathspecs: &[&str], skip: &[&str]) {
     let root = project_root();
     let listing = run_ok(
         Command::new("git")
@@ -254,13 +261,15 @@ fn copy_project_files(dest: &Path) {
                 "--cached",
                 "--others",
                 "--exclude-standard",
+                "--",
             ])
+            .args(pathspecs)
             .current_dir(&root),
     );
     for rel in listing.split('\0').filter(|p| !p.is_empty()) {
         let from = root.join(rel);
-        if !from.is_file() {
-            continue; // deleted in the working tree
+        if !from.is_file() || skip.iter().any(|s| rel.starts_with(s)) {
+            continue; // deleted in the working tree, or left out
         }
         let to = dest.join(rel);
         fs::create_dir_all(to.parent().expect("a file has a parent")).expect("mkdir");
