@@ -359,13 +359,19 @@ fn steps(job: &Value) -> &Vec<Value> {
     job["steps"].as_array().expect("steps")
 }
 
-/// The `cargo xtask` command lines a job runs, in order.
+/// The xtask command lines a job runs, in order: `cargo xtask …`, or
+/// `xtask …` where the job runs the binary handed on by cd.yml's xtask job.
 fn xtask_lines(job: &Value) -> Vec<String> {
     steps(job)
         .iter()
         .filter_map(|s| s["run"].as_str())
         .flat_map(str::lines)
-        .filter_map(|l| l.split_once("cargo xtask ").map(|(_, r)| r.to_string()))
+        .filter_map(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("cargo xtask ")
+                .or_else(|| l.strip_prefix("xtask "))
+                .map(str::to_string)
+        })
         .collect()
 }
 
@@ -394,18 +400,27 @@ fn cd_is_split_by_privilege() {
     let jobs = cd["jobs"].as_object().expect("jobs");
     let names: Vec<&str> = jobs.keys().map(String::as_str).collect();
     // (serde_json's map is sorted by name)
-    assert_eq!(names, ["build", "commits", "docs", "publish", "revert"]);
+    assert_eq!(
+        names,
+        ["build", "commits", "docs", "publish", "revert", "xtask"]
+    );
     let permissions = |job: &str| jobs[job]["permissions"].clone();
+    assert_eq!(permissions("xtask"), json!({"contents": "read"}));
     assert_eq!(permissions("commits"), json!({"contents": "write"}));
     assert_eq!(permissions("build"), json!({"contents": "read"}));
     assert_eq!(permissions("publish"), json!({"id-token": "write"}));
     assert_eq!(permissions("docs"), json!({"contents": "write"}));
     assert_eq!(permissions("revert"), json!({"contents": "write"}));
     let needs = |job: &str| jobs[job]["needs"].clone();
-    assert_eq!(needs("build"), json!("commits"));
-    assert_eq!(needs("publish"), json!(["commits", "build"]));
-    assert_eq!(needs("docs"), json!(["commits", "publish"]));
-    assert_eq!(needs("revert"), json!(["commits", "build", "publish"]));
+    assert_eq!(needs("xtask"), Value::Null);
+    assert_eq!(needs("commits"), json!("xtask"));
+    assert_eq!(needs("build"), json!(["xtask", "commits"]));
+    assert_eq!(needs("publish"), json!(["xtask", "commits", "build"]));
+    assert_eq!(needs("docs"), json!(["xtask", "commits", "publish"]));
+    assert_eq!(
+        needs("revert"),
+        json!(["xtask", "commits", "build", "publish"])
+    );
     for (name, job) in jobs {
         assert!(
             job["timeout-minutes"].as_u64().is_some_and(|m| m <= 60),
@@ -453,6 +468,72 @@ fn cd_is_split_by_privilege() {
     );
     assert_eq!(lines("docs"), ["docs-deploy \"$TAG\""]);
     assert_eq!(lines("revert"), ["release \"$TAG\" --step revert"]);
+    assert!(lines("xtask").is_empty());
+
+    // One compile per release, in the xtask job alone: every other job
+    // runs its binary, checked against the sha256 it recorded before any
+    // xtask line runs, and no compiler or build script runs beside the
+    // write token or the upload token.
+    let runs = |job: &str| -> Vec<String> {
+        steps(&jobs[job])
+            .iter()
+            .map(|s| s["run"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        jobs["xtask"]["outputs"]["sha256"],
+        "${{ steps.binary.outputs.sha256 }}"
+    );
+    assert!(runs("xtask")
+        .iter()
+        .any(|r| r.trim() == "cargo build --locked --package xtask"));
+    let xtask_upload = steps(&jobs["xtask"])
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+        })
+        .expect("the xtask job uploads its binary");
+    assert_eq!(xtask_upload["with"]["name"], "xtask");
+    for job in ["commits", "build", "publish", "docs", "revert"] {
+        let body = &jobs[job];
+        assert!(
+            runs(job).iter().all(|r| !r.contains("cargo")),
+            "{job} runs cargo"
+        );
+        let download = steps(body)
+            .iter()
+            .position(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+                    && s["with"]["name"] == "xtask"
+            })
+            .unwrap_or_else(|| panic!("{job} downloads the xtask"));
+        let check = steps(body)
+            .iter()
+            .position(|s| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("sha256sum --check") && r.contains("xtask"))
+            })
+            .unwrap_or_else(|| panic!("{job} checks the xtask's sha256"));
+        assert_eq!(
+            steps(body)[check]["env"]["XTASK_SHA256"],
+            "${{ needs.xtask.outputs.sha256 }}",
+            "{job}"
+        );
+        let first_run = steps(body)
+            .iter()
+            .position(|s| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.lines().any(|l| l.trim_start().starts_with("xtask ")))
+            })
+            .unwrap_or_else(|| panic!("{job} runs the xtask"));
+        assert!(download < check && check < first_run, "{job}");
+    }
 
     // The release commit travels as an output; build and publish check it out.
     assert_eq!(
@@ -508,6 +589,12 @@ fn cd_is_split_by_privilege() {
         .as_str()
         .expect("revert has a condition");
     assert!(revert_if.contains("always()"), "{revert_if}");
+    // Without the binary there is nothing to revert with (nor anything
+    // committed: the commits job needs it too).
+    assert!(
+        revert_if.contains("needs.xtask.result == 'success'"),
+        "{revert_if}"
+    );
     assert!(
         revert_if.contains("needs.publish.outputs.started != 'true'"),
         "{revert_if}"
