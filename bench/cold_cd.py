@@ -9,10 +9,15 @@ your changes first) to a fresh bare remote and a fresh local pypiserver
          steps:  sed edits, git commits and push, python -m build (isolated:
                  hatchling fetched), twine check --strict, twine upload
   xtask  set-up: cargo build --locked -p xtask     (empty target directory)
-                 cargo xtask tools --group release (empty tools dir, uv and pip caches)
-         steps:  cargo xtask release v0.7.0 --step S, one process per step
+                 xtask tools --group release       (empty tools dir, uv and pip caches)
+         steps:  xtask release v0.7.0 --step S, one process per step
                  (validate changelog version build check publish verify), as cd.yml;
-                 with --one-process: cargo xtask release v0.7.0
+                 with --one-process: xtask release v0.7.0
+
+As in cd.yml, the xtask is compiled once and that binary (target/debug/xtask)
+runs every step: cd.yml's later jobs each run the binary its xtask job
+compiled, so this single job's figures are the whole pipeline's compile and
+step costs (without the runners' start-up and the artifact transfers).
 
 "From nothing" means: no build output, no installed tools, no pip or uv
 download cache. Both jobs start with the same interpreter (python3 with pip,
@@ -172,11 +177,12 @@ def xtask_job(base, one_process, empty_cargo_home):
             extra["CARGO_HOME"] = str(base / "cargo-home")
         env = job_env(base / "xtask", index, extra)
         build = timed(["cargo", "build", "--locked", "--package", "xtask"], work, env)
-        tools = timed(["cargo", "xtask", "tools", "--group", "release"], work, env)
+        xtask = str(base / "xtask-target" / "debug" / "xtask")
+        tools = timed([xtask, "tools", "--group", "release"], work, env)
         if one_process:
-            steps = timed(["cargo", "xtask", "release", TAG], work, env)
+            steps = timed([xtask, "release", TAG], work, env)
         else:
-            steps = sum(timed(["cargo", "xtask", "release", TAG, "--step", s], work, env) for s in STEPS)
+            steps = sum(timed([xtask, "release", TAG, "--step", s], work, env) for s in STEPS)
         return {"build": build, "tools": tools, "set-up": build + tools, "steps": steps}
     finally:
         index.stop()
@@ -216,7 +222,7 @@ def main():
     print("| --- | --- | --- | --- | --- |")
     for name, label in (("guide", "the guide's shell job (`pip install --user build twine`, shell steps)"),
                         ("xtask", f"cd.yml's job (cold `cargo build` {med('xtask', 'build'):.1f} s, "
-                                  f"`cargo xtask tools --group release` {med('xtask', 'tools'):.1f} s, "
+                                  f"`xtask tools --group release` {med('xtask', 'tools'):.1f} s, "
                                   f"{steps_label})")):
         setup, steps = med(name, "set-up"), med(name, "steps")
         print(f"| {label} | {setup:.1f} | {steps:.1f} | {setup + steps:.1f} | "
