@@ -8,6 +8,8 @@
 //! - `tools()`: the xtask's managed Python tools, installed once.
 #![allow(dead_code)]
 
+pub mod yaml;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
