@@ -524,6 +524,8 @@ name a tag (`cargo xtask docs-deploy vX.Y.Z`), or pass --from-tree",
         }
     }
     if let Source::Tag(tag) = source {
+        // The release commit is found along the history after the tag.
+        git.require_full_history(&format!("docs-deploy {tag}"), &b.remote)?;
         if git.commit_of(&Git::tag_ref(tag))?.is_none() {
             bail!(BadInput(format!(
                 "tag {tag} does not exist here: fetch tags (`git fetch --tags {}`) or name a \
