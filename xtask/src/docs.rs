@@ -524,6 +524,8 @@ name a tag (`cargo xtask docs-deploy vX.Y.Z`), or pass --from-tree",
         }
     }
     if let Source::Tag(tag) = source {
+        // The release commit is found along the history after the tag.
+        git.require_full_history(&format!("docs-deploy {tag}"), &b.remote)?;
         if git.commit_of(&Git::tag_ref(tag))?.is_none() {
             bail!(BadInput(format!(
                 "tag {tag} does not exist here: fetch tags (`git fetch --tags {}`) or name a \
@@ -747,6 +749,12 @@ fn deploy_steps(
         });
 
         if opts.dry_run {
+            if versions::unique_aliases(&state.versions).is_some() {
+                ui::would(&format!(
+                    "commit a versions.json on {docs} that lists each alias on one version \
+only (mike refuses to read one alias on two versions)"
+                ));
+            }
             ui::would(&format!(
                 "run `mike {}` in {build_dir}",
                 deploy_args.join(" ")
@@ -768,6 +776,21 @@ fn deploy_steps(
         let (mike, path) = (tools.bin("mike"), tools.path_env());
         let base = state.commit.clone();
         reset_local_branch(sh, b, base.as_deref())?;
+        // mike refuses to read a versions.json that lists one alias on two
+        // versions: keep each on one holder first (the plan then moves
+        // `latest-release` where it belongs).
+        if let (Some(head), Some(fixed)) = (&base, versions::unique_aliases(&state.versions)) {
+            steps.run("repair versions.json", || {
+                let message = "Keep each docs alias on one version in versions.json";
+                if let Some(new) = commit_restored(sh, head, None, &[], &fixed, message)
+                    .context("repairing versions.json before mike runs")?
+                {
+                    let local = format!("refs/heads/{docs}");
+                    cmd!(sh, "git update-ref {local} {new}").quiet().run()?;
+                }
+                Ok("each alias listed on one version only".to_string())
+            })?;
+        }
         let mike_run = |args: &[String], dir: &Utf8Path| -> Result<()> {
             let _dir = sh.push_dir(dir);
             cmd!(sh, "{mike} {args...}")
@@ -1141,9 +1164,11 @@ fn commit_restored(
                 .quiet()
         };
         git(&["read-tree", head]).run()?;
-        let mut rm = vec!["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--"];
-        rm.extend(paths.iter().map(String::as_str));
-        git(&rm).run()?;
+        if !paths.is_empty() {
+            let mut rm = vec!["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--"];
+            rm.extend(paths.iter().map(String::as_str));
+            git(&rm).run()?;
+        }
         if let Some(t) = target {
             let mut ls = vec!["ls-tree", "-r", "--full-tree", t, "--"];
             ls.extend(paths.iter().map(String::as_str));

@@ -511,6 +511,39 @@ the version selector",
             ),
         ));
     }
+    // One alias, one version: mike serves the alias from one place only,
+    // so a second holder in versions.json is a selector entry that lies.
+    let mut holders: Vec<(&str, Vec<&str>)> = Vec::new();
+    for v in versions {
+        for alias in &v.aliases {
+            match holders.iter_mut().find(|(a, _)| a == alias) {
+                Some((_, names)) => names.push(&v.name),
+                None => holders.push((alias, vec![&v.name])),
+            }
+        }
+    }
+    for (alias, names) in holders.iter().filter(|(_, names)| names.len() > 1) {
+        let fix = if *alias == LATEST {
+            format!(
+                "cargo xtask docs-deploy {}",
+                newest(versions).map_or("X.Y".to_string(), |s| s.to_string())
+            )
+        } else {
+            format!(
+                "`mike alias --branch {branch} --push --update-aliases VERSION {alias}` with \
+the one of {} that should keep it",
+                names.join(", ")
+            )
+        };
+        out.push((
+            format!(
+                "alias `{alias}` is listed on more than one docs version ({}) in versions.json: \
+the site serves it from one of them only",
+                names.join(", ")
+            ),
+            fix,
+        ));
+    }
     let kind = site_alias_kind(aliases, AliasKind::Symlink);
     let odd: Vec<&(String, AliasKind)> = aliases.iter().filter(|(_, k)| *k != kind).collect();
     if !odd.is_empty() {
@@ -541,6 +574,28 @@ the version selector",
         ));
     }
     out
+}
+
+/// versions.json with each alias kept on its first holder (mike lists the
+/// newest first) when some alias is listed on more than one version, which
+/// mike refuses to load at all; `None` when every alias has one holder.
+pub fn unique_aliases(versions: &[DocsVersion]) -> Option<Vec<DocsVersion>> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut changed = false;
+    let fixed = versions
+        .iter()
+        .map(|v| {
+            let mut kept = v.clone();
+            kept.aliases.retain(|a| {
+                let first = !seen.contains(&a.as_str());
+                changed |= !first;
+                first
+            });
+            seen.extend(v.aliases.iter().map(String::as_str));
+            kept
+        })
+        .collect();
+    changed.then_some(fixed)
 }
 
 /// Who holds an alias (or is named so), for the site's default redirect.
@@ -946,6 +1001,43 @@ mod tests {
                 .1
                 .contains("mike alias --branch gh-pages --push --alias-type symlink 1.0 stable"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_alias_on_two_versions_is_a_site_problem() {
+        let shared = [v("v0.7", &[LATEST]), v("v0.6", &["stable", LATEST])];
+        let found = site_problems(&shared, &[], "docs");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.contains("`latest-release`") && found[0].0.contains("v0.7, v0.6"),
+            "{found:?}"
+        );
+        assert!(found[0].1.contains("docs-deploy 0.7"), "{found:?}");
+        let shared = [v("1.0", &[LATEST, "stable"]), v("0.9", &["stable"])];
+        let found = site_problems(&shared, &[], "gh-pages");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("mike alias --branch gh-pages --push --update-aliases VERSION stable"),
+            "{found:?}"
+        );
+        let fine = [v("1.0", &[LATEST]), v("0.9", &["stable"])];
+        assert!(site_problems(&fine, &[], "docs").is_empty());
+        assert_eq!(unique_aliases(&fine), None);
+        let shared = [
+            v("v0.7", &[LATEST]),
+            v("v0.6", &["stable", LATEST]),
+            v("v0.5", &["stable", "old"]),
+        ];
+        assert_eq!(
+            unique_aliases(&shared),
+            Some(vec![
+                v("v0.7", &[LATEST]),
+                v("v0.6", &["stable"]),
+                v("v0.5", &["old"]),
+            ])
         );
     }
 

@@ -652,8 +652,8 @@ mod tests {
         assert_eq!(p.value("reinstall"), Some(""));
     }
 
-    /// Every `cargo xtask ...` line in the workflows is a valid command
-    /// line for this binary (with `"$TAG"` standing for a release tag).
+    /// Every `cargo xtask ...` (or `run: xtask ...`) line in the workflows
+    /// is a valid command line for this binary (with `"$TAG"` standing for a release tag).
     #[test]
     fn workflow_command_lines_parse() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows");
@@ -662,7 +662,11 @@ mod tests {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("a workflow");
             for line in text.lines() {
-                let Some((_, rest)) = line.split_once("cargo xtask ") else {
+                // `cargo xtask ...`, or the compiled binary on PATH (cd.yml).
+                let Some((_, rest)) = line
+                    .split_once("cargo xtask ")
+                    .or_else(|| line.split_once("run: xtask "))
+                else {
                     continue;
                 };
                 seen += 1;

@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 use xshell::{cmd, Shell};
 
+use crate::input::{clip, BadInput};
 use crate::version::Tag;
 
 pub struct Git<'a> {
@@ -56,6 +57,29 @@ impl<'a> Git<'a> {
             .status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    }
+
+    /// Refuses a shallow clone (`git clone --depth N`, or actions/checkout
+    /// without `fetch-depth: 0`): `command` reads the history between tags
+    /// and the release branch, which such a clone lacks, so every answer
+    /// it gave would be wrong (a tag "not on root", a release "already
+    /// made", commits "not pushed").
+    pub fn require_full_history(&self, command: &str, remote: &str) -> Result<()> {
+        let sh = self.sh;
+        let shallow = cmd!(sh, "git rev-parse --is-shallow-repository")
+            .quiet()
+            .read()
+            .context("checking whether this clone is shallow")?;
+        if shallow.trim() == "true" {
+            bail!(BadInput(format!(
+                "this clone is shallow (made with `git clone --depth`, or by actions/checkout \
+without `fetch-depth: 0`): `{command}` reads the history of the tags and the release branch, \
+which a shallow clone lacks. Fetch the whole history first (`git fetch --unshallow --tags {}`; \
+in a workflow, `fetch-depth: 0` on actions/checkout), then run it again",
+                clip(remote)
+            )));
+        }
+        Ok(())
     }
 
     pub fn tag_ref(tag: &Tag) -> String {

@@ -99,6 +99,10 @@ fn run(args: flags::Parsed) -> Result<()> {
     if args.value("root-branch").is_some() {
         settings::require_branch(&sh, &settings.branches.remote, &settings.branches.root)?;
     }
+    // These read the history between tags and the release branch.
+    if ["release", "tag", "status"].contains(&args.command) {
+        git::Git::new(&sh).require_full_history(args.command, &settings.branches.remote)?;
+    }
     let b = settings.branches.clone();
     // `release --require-release-event`: read by github::check_release.
     if args.switch("require-release-event") {

@@ -107,16 +107,18 @@ pub enum Standing {
     OnIndex,
 }
 
-/// The release after everything known: the next patch of the newest.
+/// The release after everything known: the next patch of the newest, or
+/// the newest's own X.Y.Z when that is a pre-release (`0.8.0rc1` is older
+/// than `0.8.0` in PEP 440).
 pub fn next_release(tag: &Tag, known: &[Known]) -> Tag {
     let newest = known
         .iter()
-        .filter_map(|k| key(&k.version).map(|(n, _)| n))
+        .filter_map(|k| key(&k.version))
         .max()
-        .filter(|n| *n > tag_key(tag).0);
+        .filter(|k| *k > tag_key(tag));
     match newest {
-        Some([x, y, z]) => Tag::parse(&format!("v{x}.{y}.{z}"))
-            .map(|t| t.next_patch())
+        Some(([x, y, z], phase)) => Tag::parse(&format!("v{x}.{y}.{z}"))
+            .map(|t| if phase < 0 { t } else { t.next_patch() })
             .unwrap_or_else(|_| tag.next_patch()),
         None => tag.next_patch(),
     }
@@ -357,6 +359,42 @@ mod tests {
         }
         let err = check_order(&tag("v0.5.1"), &[Known::new("v0.6.0", Source::Changelog)]);
         assert!(matches!(err, Err(BadInput(m)) if m.contains("v0.6.1")));
+    }
+
+    #[test]
+    fn after_a_pre_release_the_next_release_is_its_final_version() {
+        // PEP 440: 0.8.0rc1 < 0.8.0, so v0.8.0 is next, not v0.8.1.
+        for (known, next) in [
+            ("0.8.0rc1", "v0.8.0"),
+            ("0.8.0.dev3", "v0.8.0"),
+            ("0.8.0b2", "v0.8.0"),
+            ("0.8.0.post1", "v0.8.1"),
+            ("0.8.0", "v0.8.1"),
+        ] {
+            let err = check_order(&tag("v0.7.1"), &[Known::new(known, Source::Index)])
+                .err()
+                .map(|e| e.0)
+                .unwrap_or_default();
+            assert!(
+                err.contains(&format!("the next release is {next} ")),
+                "{known}: {err}"
+            );
+        }
+        assert_eq!(
+            check_order(&tag("v0.8.0"), &[Known::new("0.8.0rc1", Source::Index)]),
+            Ok(Standing::New)
+        );
+        // The newest version decides, whatever its form.
+        let known = [
+            Known::new("0.8.0rc1", Source::Index),
+            Known::new("v0.7.9", Source::RemoteTag),
+        ];
+        assert_eq!(next_release(&tag("v0.7.1"), &known), tag("v0.8.0"));
+        let known = [
+            Known::new("0.8.0rc1", Source::Index),
+            Known::new("v0.8.0", Source::RemoteTag),
+        ];
+        assert_eq!(next_release(&tag("v0.7.1"), &known), tag("v0.8.1"));
     }
 
     #[test]

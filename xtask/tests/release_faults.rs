@@ -397,3 +397,60 @@ fn credentials_in_the_index_url_stay_out_of_argv_and_output() {
     assert!(!argv.contains(&format!("{USER}:")), "{argv}");
     assert_eq!(index.files().len(), 2);
 }
+
+/// A shallow clone (`git clone --depth 1`, actions/checkout's default)
+/// lacks the history between the tag and `root`: every command that reads
+/// it refuses, naming the fix, instead of a wrong answer ("released
+/// before", "not on root", "not pushed"), and changes nothing. Once
+/// unshallowed, the same clone releases.
+#[test]
+fn a_shallow_clone_is_refused_with_the_fix_then_releases_once_deepened() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let out = output(with_index(
+        sandbox.xtask(&["tag", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    expect(&out, 0, &["tagged v0.7.0"]);
+    add_changelog_entry(&sandbox.work, "after the tag");
+    sandbox.commit_and_push("An entry after the tag");
+    let shallow = sandbox.dir.path().join("shallow");
+    let url = format!("file://{}", path_str(&sandbox.remote));
+    git(
+        sandbox.dir.path(),
+        &["clone", "-q", "--depth", "1", &url, path_str(&shallow)],
+    );
+    let refs = |dir: &Path| {
+        format!(
+            "{}\n{}\n{}",
+            git(dir, &["for-each-ref"]),
+            git(dir, &["status", "--porcelain", "--ignored"]),
+            git(&sandbox.remote, &["for-each-ref"])
+        )
+    };
+    for args in [
+        &["release", "v0.7.0"][..],
+        &["release", "v0.7.0", "--dry-run"],
+        &["status"],
+        &["tag", "v0.7.1", "--dry-run"],
+        &["docs-deploy", "v0.7.0", "--dry-run"],
+    ] {
+        let before = refs(&shallow);
+        let out = output(with_index(xtask_in(&shallow, args), &index, PASSWORD));
+        let all = expect(
+            &out,
+            2,
+            &["shallow", "git fetch --unshallow", "fetch-depth: 0"],
+        );
+        assert!(!all.contains("released before"), "{args:?}: {all}");
+        assert_eq!(refs(&shallow), before, "{args:?}");
+    }
+    git(
+        &shallow,
+        &["fetch", "-q", "--unshallow", "--tags", "origin"],
+    );
+    let out = output(release(&shallow, &index, "v0.7.0"));
+    expect(&out, 0, &["released v0.7.0"]);
+    assert_eq!(index.files().len(), 2, "{:?}", index.files());
+}

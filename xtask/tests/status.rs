@@ -304,3 +304,40 @@ fn an_unreachable_remote_or_index_and_a_missing_branch_are_findings() {
         &["consistent: nothing to fix"],
     );
 }
+
+/// `latest-release` listed on two versions in versions.json (a hand edit,
+/// an old mike without `--update-aliases`): the site serves it from one
+/// only, so the selector lies. Status reports it with the docs-deploy that
+/// leaves it on the newest series alone, and converges once that ran.
+#[test]
+fn an_alias_listed_on_two_docs_versions_is_found_and_repaired() {
+    let sandbox = Sandbox::new();
+    let index = YankIndex::start(true);
+    index.publish("0.6.0");
+    sandbox.plain_tag("v0.6.0");
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    index.publish("0.7.0");
+    docs_branch(
+        &sandbox,
+        r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":["latest-release"]}]"#,
+    );
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "alias `latest-release` is listed on more than one docs version (0.7, 0.6)",
+            "fix: cargo xtask docs-deploy 0.7",
+        ],
+    );
+    let out = output(with_stub(sandbox.xtask(&["docs-list"]), &index));
+    says(&out, 0, &["problem: alias `latest-release` is listed"]);
+    converge(&sandbox, &sandbox.work, &index);
+    assert_eq!(
+        sandbox.remote_docs_versions(),
+        vec![
+            ("0.7".to_string(), vec!["latest-release".to_string()]),
+            ("0.6".to_string(), vec![]),
+        ]
+    );
+}
