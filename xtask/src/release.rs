@@ -319,13 +319,18 @@ to read it)",
     fn validate(&mut self) -> Result<(String, Verdict)> {
         let tag = self.tag().clone();
         let version = tag.pep440();
-        check_on_branch(&self.git, &self.opts.branch, &self.opts.remote)?;
-        let dirty = self.git.dirty_files()?;
-        if !dirty.is_empty() {
-            bail!(BadInput(format!(
-                "the working tree is not clean ({}): commit or stash these changes first",
-                clip(&dirty.join(", "))
-            )));
+        // Refusals about where this clone and root stand wait until the
+        // index has been asked: a finished release is a no-op whatever
+        // happened here or on root since.
+        let mut standing = check_on_branch(&self.git, &self.opts.branch, &self.opts.remote).err();
+        if standing.is_none() {
+            let dirty = self.git.dirty_files()?;
+            if !dirty.is_empty() {
+                standing = Some(anyhow::Error::new(BadInput(format!(
+                    "the working tree is not clean ({}): commit or stash these changes first",
+                    clip(&dirty.join(", "))
+                ))));
+            }
         }
         if self.opts.dry_run {
             println!(
@@ -337,14 +342,20 @@ to read it)",
         let remote_tags = self.git.remote_tags(&self.opts.remote)?;
         let tag_commit = self.resolve_tag(&remote_tags)?;
         let base = self.base()?;
-        if !self.git.is_ancestor(&tag_commit, &base)? {
-            bail!(BadInput(format!(
+        if standing.is_none() && !self.git.is_ancestor(&tag_commit, &base)? {
+            standing = Some(anyhow::Error::new(BadInput(format!(
                 "tag {tag} ({}) is not on {}/{}: a release must be tagged on `{}`",
                 short(&tag_commit),
                 self.opts.remote,
                 self.opts.branch,
                 self.opts.branch
-            )));
+            ))));
+        }
+        if let Some(refusal) = standing {
+            return match self.finished(&tag_commit, &base)? {
+                Some(done) => Ok((done, Verdict::AlreadyReleased)),
+                None => Err(refusal),
+            };
         }
 
         // Cheap refusals first: the GitHub Release, the tagged release files.
@@ -381,16 +392,7 @@ to read it)",
             let built = self.finish_build(pending.take())?;
             match index::compare(&self.project, &version, &built.files, &listed) {
                 Ok(Publication::Complete) => {
-                    println!(
-                        "    {tag} is already released: every file is on the index with the \
-sha256 of the tagged source"
-                    );
-                    self.record_release_commit(&base)?;
-                    self.output("version", version.clone());
-                    self.output("tag", tag.to_string());
-                    self.output("released", "true".into());
-                    self.preflight = Some(built);
-                    return Ok((format!("{tag} is already released: nothing to do"), Verdict::AlreadyReleased));
+                    return Ok((self.already_released(built, &base)?, Verdict::AlreadyReleased));
                 }
                 Ok(_) => println!("    resuming {tag}: the index lists part of it, with the tagged source's sha256"),
                 Err(conflict) => bail!(BadInput(format!(
@@ -624,6 +626,44 @@ then dry-run again",
             before = now;
         }
         Ok(found)
+    }
+
+    /// `Some` (and the step's outputs) when the index lists every file of
+    /// the tag's version with the sha256 of the tagged source: the release
+    /// is finished. Asked only before refusing a clone or root that no
+    /// longer stands where a release would start; an unreadable index
+    /// answers `None`, so that refusal stands.
+    fn finished(&mut self, tag_commit: &str, base: &str) -> Result<Option<String>> {
+        let version = self.tag().pep440();
+        let Ok(listed) = self.listing() else {
+            return Ok(None);
+        };
+        let versions = index::listed_versions(&self.project, &listed);
+        if !versions.iter().any(|(v, yanked)| *v == version && !*yanked) {
+            return Ok(None);
+        }
+        let python = self.python()?;
+        let tag = self.tag().clone();
+        let pending = tagged_build::start_build(self.sh, &python, &self.git, tag_commit, &tag)?;
+        let built = self.finish_build(Some(pending))?;
+        match index::compare(&self.project, &version, &built.files, &listed) {
+            Ok(Publication::Complete) => self.already_released(built, base).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn already_released(&mut self, built: Built, base: &str) -> Result<String> {
+        let tag = self.tag().clone();
+        println!(
+            "    {tag} is already released: every file is on the index with the sha256 of the \
+tagged source"
+        );
+        self.record_release_commit(base)?;
+        self.output("version", tag.pep440());
+        self.output("tag", tag.to_string());
+        self.output("released", "true".into());
+        self.preflight = Some(built);
+        Ok(format!("{tag} is already released: nothing to do"))
     }
 
     fn record_release_commit(&mut self, upto: &str) -> Result<Option<String>> {

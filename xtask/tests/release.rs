@@ -147,6 +147,19 @@ fn tag_then_release_publishes_the_tagged_commit() {
         }
     }
     assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
+
+    // Nor does it matter where this clone stands: a detached HEAD with an
+    // edited file re-runs the finished release as a no-op too.
+    git(&sandbox.work, &["checkout", "-q", "--detach", "HEAD~1"]);
+    fs::write(sandbox.work.join("scratch.txt"), "local notes\n").expect("write");
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("already released"), "{}", text(&out));
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
 }
 
 #[test]
@@ -762,4 +775,25 @@ fn malformed_release_files_exit_2_and_change_nothing() {
             );
         }
     }
+}
+
+/// An unreleased tag from a clone that is not on root: refused before any
+/// change, naming the branch to switch to, even though the same clone
+/// re-runs a finished release as a no-op.
+#[test]
+fn release_from_a_detached_head_is_refused_until_released() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    sandbox.plain_tag("v0.7.0");
+    git(&sandbox.work, &["checkout", "-q", "--detach", "HEAD"]);
+    let root_before = git(&sandbox.remote, &["rev-parse", "root"]);
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("git switch root"), "{}", text(&out));
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
+    assert!(index.files().is_empty(), "{:?}", index.files());
 }
