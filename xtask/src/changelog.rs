@@ -8,7 +8,7 @@
 //! follows a `###` heading and whether a group lists its newest entry first
 //! are read from the file, unless `[tool.xtask]` says otherwise.
 
-use crate::input::BadInput;
+use crate::input::{clip, BadInput};
 use crate::settings::ChangelogStyle;
 use crate::version::Tag;
 
@@ -180,6 +180,19 @@ impl<'a> Doc<'a> {
             .collect()
     }
 
+    /// The first heading that was probably meant as `## Recent Changes`:
+    /// another case or level, no space after the hashes, or Keep a
+    /// Changelog's `[Unreleased]`.
+    fn near_recent(&self) -> Option<(usize, &'a str)> {
+        self.lines.iter().enumerate().find_map(|(i, line)| {
+            let text = line.content().trim();
+            let name = text.strip_prefix('#')?.trim_start_matches('#').trim();
+            let name = name.trim_start_matches('[').trim_end_matches(']');
+            (name.eq_ignore_ascii_case(RECENT) || name.eq_ignore_ascii_case("unreleased"))
+                .then_some((i, text))
+        })
+    }
+
     /// The line index after the section whose heading is at `start`.
     fn section_end(&self, start: usize) -> usize {
         (start + 1..self.lines.len())
@@ -233,8 +246,18 @@ pub fn rotate(text: &str, tag: &Tag) -> Result<Edit, BadInput> {
         return Ok(Edit::Unchanged);
     }
     let recent = one_heading(&doc, RECENT)?.ok_or_else(|| {
+        let near = doc
+            .near_recent()
+            .map(|(at, text)| {
+                format!(
+                    " (line {} reads `{}`: the heading must be exactly `## {RECENT}`)",
+                    at + 1,
+                    clip(text)
+                )
+            })
+            .unwrap_or_default();
         BadInput(format!(
-            "{FILE} has no `## {RECENT}` section to release as {tag}: add the release's \
+            "{FILE} has no `## {RECENT}` section to release as {tag}{near}: add the release's \
 entries under a `## {RECENT}` heading above the previous release"
         ))
     })?;
@@ -811,7 +834,12 @@ mod tests {
         (
             "## Recent changes\n\n- a\n",
             "v0.7.0",
-            "no `## Recent Changes` section",
+            "line 1 reads `## Recent changes`: the heading must be exactly `## Recent Changes`",
+        ),
+        (
+            "# Changelog\n\n## [Unreleased]\n\n- a\n",
+            "v0.7.0",
+            "line 3 reads `## [Unreleased]`: the heading must be exactly `## Recent Changes`",
         ),
         (
             "# Recent Changes\n\n- a\n",
