@@ -815,6 +815,12 @@ or restore the file as tagged",
 first (the release commits go on top of the remote's branch)"
                 )));
             }
+            if attempt > 1 {
+                // The commit of the lost attempt is dropped here, whatever
+                // happens next: the clone follows the remote, so the next
+                // step or run starts from it.
+                self.git.reset_keep(&base)?;
+            }
             if let Some(commit) = self.find_release_commit(&tag_commit, &base)? {
                 return Ok(Committed::Released(commit));
             }
@@ -1261,6 +1267,10 @@ Resume with `cargo xtask release {tag}`",
                     "`{branch}` has commits that {remote}/{branch} does not: push or drop them \
 first"
                 )));
+            }
+            if attempt > 1 {
+                // As in `commit_replanned`: drop the lost attempt's commit.
+                self.git.reset_keep(&base)?;
             }
             let before = self
                 .git

@@ -557,6 +557,53 @@ unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse re
     );
 }
 
+/// Another run of the same release wins the race for the changelog commit:
+/// the loser's own commit is dropped, its clone follows the remote, and
+/// the version step (and any later run) starts from there.
+#[test]
+fn a_push_lost_to_the_same_release_commit_leaves_the_clone_on_the_remote() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    sandbox.plain_tag("v0.7.0");
+    let other = sandbox.clone_as("other");
+    let log = fs::read_to_string(other.join("CHANGELOG.md")).expect("changelog");
+    fs::write(
+        other.join("CHANGELOG.md"),
+        log.replacen("## Recent Changes", "## v0.7.0", 1),
+    )
+    .expect("write");
+    git(&other, &["commit", "-qam", "Release v0.7.0: changelog"]);
+    git(&other, &["push", "-q", "origin", "HEAD:refs/pending/other"]);
+    let hook = sandbox.remote.join("hooks/pre-receive");
+    fs::write(
+        &hook,
+        "#!/bin/sh\ncat >/dev/null\nif [ ! -e \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
+unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse refs/pending/other)\"\nfi\nexit 0\n",
+    )
+    .expect("write hook");
+    run_ok(Command::new("chmod").args(["+x", harness::path_str(&hook)]));
+
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("fetching and planning again"), "{all}");
+    let subjects = git(&sandbox.remote, &["log", "--format=%s", "v0.7.0..root"]);
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        ["Release v0.7.0: version 0.7.0", "Release v0.7.0: changelog"]
+    );
+    assert_eq!(
+        git(&sandbox.work, &["rev-parse", "root"]),
+        git(&sandbox.remote, &["rev-parse", "root"]),
+        "the clone follows the remote"
+    );
+    assert_eq!(index.files().len(), 2, "{:?}", index.files());
+}
+
 #[test]
 fn a_partly_published_release_resumes_with_the_missing_files() {
     let sandbox = Sandbox::new();
