@@ -4,6 +4,7 @@
 mod harness;
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use harness::{git, output, run_ok, text, with_index, Index, Sandbox, PASSWORD};
@@ -497,6 +498,33 @@ fn steps_run_one_at_a_time_as_the_cd_workflow_does() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+/// The first push the remote receives loses a race to `other`'s HEAD:
+/// a pre-receive hook moves `root` there first, so git refuses the push
+/// ("cannot lock ref" / "atomic transaction failed").
+fn lose_the_first_push_to(sandbox: &Sandbox, other: &Path) {
+    git(other, &["push", "-q", "origin", "HEAD:refs/pending/other"]);
+    let hook = sandbox.remote.join("hooks/pre-receive");
+    fs::write(
+        &hook,
+        "#!/bin/sh\ncat >/dev/null\nif [ ! -e \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
+unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse refs/pending/other)\"\nfi\nexit 0\n",
+    )
+    .expect("write hook");
+    run_ok(Command::new("chmod").args(["+x", harness::path_str(&hook)]));
+}
+
+/// `release v0.7.0`, which must succeed after planning again.
+fn release_replanned(sandbox: &Sandbox, index: &Index) {
+    let out = output(with_index(
+        sandbox.xtask(&["release", "v0.7.0"]),
+        index,
+        PASSWORD,
+    ));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("fetching and planning again"), "{all}");
+}
+
 /// The remote's branch moves while the release pushes (a pull request's
 /// changelog entry lands): git refuses the push with "cannot lock ref" /
 /// "atomic transaction failed". The release fetches and plans again from
@@ -510,25 +538,8 @@ fn a_push_that_loses_a_race_replans_from_the_remote() {
     let other = sandbox.clone_as("other");
     harness::add_changelog_entry(&other, "🧹 Late entry ([#99](https://x/99))");
     git(&other, &["commit", "-qam", "Late entry"]);
-    git(&other, &["push", "-q", "origin", "HEAD:refs/pending/other"]);
-    // The first push the remote receives loses a race to that commit.
-    let hook = sandbox.remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        "#!/bin/sh\ncat >/dev/null\nif [ ! -e \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
-unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse refs/pending/other)\"\nfi\nexit 0\n",
-    )
-    .expect("write hook");
-    run_ok(Command::new("chmod").args(["+x", harness::path_str(&hook)]));
-
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("fetching and planning again"), "{all}");
+    lose_the_first_push_to(&sandbox, &other);
+    release_replanned(&sandbox, &index);
     let log = git(&sandbox.remote, &["log", "--format=%s", "-3", "root"]);
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
@@ -573,24 +584,8 @@ fn a_push_lost_to_the_same_release_commit_leaves_the_clone_on_the_remote() {
     )
     .expect("write");
     git(&other, &["commit", "-qam", "Release v0.7.0: changelog"]);
-    git(&other, &["push", "-q", "origin", "HEAD:refs/pending/other"]);
-    let hook = sandbox.remote.join("hooks/pre-receive");
-    fs::write(
-        &hook,
-        "#!/bin/sh\ncat >/dev/null\nif [ ! -e \"$GIT_DIR/raced\" ]; then\n  touch \"$GIT_DIR/raced\"\n  \
-unset GIT_QUARANTINE_PATH\n  git update-ref refs/heads/root \"$(git rev-parse refs/pending/other)\"\nfi\nexit 0\n",
-    )
-    .expect("write hook");
-    run_ok(Command::new("chmod").args(["+x", harness::path_str(&hook)]));
-
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("fetching and planning again"), "{all}");
+    lose_the_first_push_to(&sandbox, &other);
+    release_replanned(&sandbox, &index);
     let subjects = git(&sandbox.remote, &["log", "--format=%s", "v0.7.0..root"]);
     assert_eq!(
         subjects.lines().collect::<Vec<_>>(),

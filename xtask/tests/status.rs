@@ -165,14 +165,21 @@ fn index_outward_findings_converge_when_each_fix_is_run() {
     );
 }
 
-#[test]
-fn after_a_rollback_status_never_advises_a_downgrade_and_clones_converge() {
+/// A sandbox whose 0.6.0 and 0.7.0 are tagged and on the (yank-capable)
+/// index.
+fn released_0_6_and_0_7() -> (Sandbox, YankIndex) {
     let sandbox = Sandbox::new();
     let index = YankIndex::start(true);
     index.publish("0.6.0");
     sandbox.plain_tag("v0.6.0");
     run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
     index.publish("0.7.0");
+    (sandbox, index)
+}
+
+#[test]
+fn after_a_rollback_status_never_advises_a_downgrade_and_clones_converge() {
+    let (sandbox, index) = released_0_6_and_0_7();
     docs_branch(
         &sandbox,
         r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":[]}]"#,
@@ -311,12 +318,7 @@ fn an_unreachable_remote_or_index_and_a_missing_branch_are_findings() {
 /// leaves it on the newest series alone, and converges once that ran.
 #[test]
 fn an_alias_listed_on_two_docs_versions_is_found_and_repaired() {
-    let sandbox = Sandbox::new();
-    let index = YankIndex::start(true);
-    index.publish("0.6.0");
-    sandbox.plain_tag("v0.6.0");
-    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
-    index.publish("0.7.0");
+    let (sandbox, index) = released_0_6_and_0_7();
     docs_branch(
         &sandbox,
         r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":["latest-release"]}]"#,
