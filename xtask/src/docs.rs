@@ -945,6 +945,21 @@ fn rollback_once(sh: &Shell, opts: &RollbackOptions, series: Series) -> Result<O
     };
     guard_docs_branch(sh, b, Some(&head))?;
     let Some(name) = versions::spelling(&state.versions, series)? else {
+        // Gone because a rollback deleted it: rolling back again is a no-op.
+        if opts.to.is_none() {
+            for name in [series.to_string(), format!("v{series}")] {
+                let history = series_history(sh, &head, &name)?;
+                if let Some((deploy, by)) = versions::deleted_by_rollback(&history) {
+                    println!(
+                        "{name}: its only deploy {} was rolled back already by {} (the series \
+was deleted): nothing to do",
+                        short(&deploy),
+                        short(&by)
+                    );
+                    return Ok(Some(()));
+                }
+            }
+        }
         bail!(BadInput(format!(
             "series {series} is not on {}/{}: `cargo xtask docs-list` shows what is",
             b.remote, b.docs

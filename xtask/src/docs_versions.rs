@@ -730,6 +730,14 @@ pub fn plan_rollback(name: &str, history: &[SeriesCommit]) -> Result<RollbackPla
     })
 }
 
+/// For a series no longer on the site, `(deploy, by)` when the newest
+/// commit that changed its directory is a rollback (it deleted the
+/// series, undoing `deploy`): rolling back again is then a no-op.
+pub fn deleted_by_rollback(history: &[SeriesCommit]) -> Option<(String, String)> {
+    let newest = history.first()?;
+    undid(&newest.message).map(|deploy| (deploy.to_string(), newest.commit.clone()))
+}
+
 /// The message of a rollback commit, with the trailer `plan_rollback` reads.
 pub fn rollback_message(name: &str, undo: &str, to: Option<&str>) -> String {
     let short = |c: &str| c[..c.len().min(10)].to_string();
@@ -775,6 +783,25 @@ mod tests {
         list.iter()
             .map(|v| format!("{}{:?}", v.name, v.aliases))
             .collect()
+    }
+
+    #[test]
+    fn a_series_deleted_by_a_rollback_is_rolled_back_already() {
+        let commit = |c: &str, message: &str| SeriesCommit {
+            commit: c.into(),
+            parent: None,
+            message: message.into(),
+        };
+        let deleted = commit("r1", &rollback_message("0.6", "d1", None));
+        let deploy = commit("d1", "Deployed abc to 0.6 with MkDocs 1.6.1 and mike 2.2.0");
+        assert_eq!(
+            deleted_by_rollback(&[deleted.clone(), deploy.clone()]),
+            Some(("d1".into(), "r1".into()))
+        );
+        // Deleted by hand (mike delete) after the rollback: not ours to skip.
+        let by_hand = commit("m1", "Removed 0.6 with mike 2.2.0");
+        assert_eq!(deleted_by_rollback(&[by_hand, deleted, deploy]), None);
+        assert_eq!(deleted_by_rollback(&[]), None);
     }
 
     #[test]

@@ -586,7 +586,8 @@ then dry-run again",
 
     /// The commit where `## vX.Y.Z` and version X.Y.Z first stand together
     /// (the tag itself, or a commit after it on the branch), as long as the
-    /// heading still stands at `upto` (a revert undoes it).
+    /// heading still stands at `upto` (a revert undoes it) and the commit
+    /// is in `upto`'s history.
     fn find_release_commit(&self, tag_commit: &str, upto: &str) -> Result<Option<String>> {
         let tag = self.tag();
         let released_at = |rev: &str| -> Result<bool> {
@@ -607,7 +608,13 @@ then dry-run again",
         if !still_there {
             return Ok(None);
         }
-        let mut commits = vec![tag_commit.to_string()];
+        // Only a commit `upto` still holds: a root rewound past the
+        // release commit (a force-push) no longer has it, and the edits
+        // must be made again there.
+        let mut commits = Vec::new();
+        if self.git.is_ancestor(tag_commit, upto)? {
+            commits.push(tag_commit.to_string());
+        }
         commits.extend(
             self.git
                 // Only a commit that touches a release file can change

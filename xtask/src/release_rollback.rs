@@ -14,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use camino::Utf8Path;
 use xshell::{cmd, Shell};
 
+use crate::changelog;
 use crate::git::Git;
 use crate::github;
 use crate::index::{self, IndexConfig, IndexFile};
@@ -343,6 +344,14 @@ Release on the repository's Releases page, then run this again",
         (Case::Indexed { next }, _) => println!(
             "\nnext: {version} is spent. Fix on root (with its changelog entry under `## Recent Changes`), then cut {next} with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`"
         ),
+        // The release commit (`## vX.Y.Z`) is still on root: `tag` would
+        // count that heading as a release, so it is reverted first.
+        (Case::NeverIndexed, true) if heading_stands(root, tag) => println!(
+            "\nnext: {version} never reached the index, so {tag} may be tagged again. CHANGELOG.md \
+still has `## {tag}`: first put `## {}` back with `cargo xtask release {tag} --step revert`, \
+then fix on root, then `cargo xtask tag {tag}`",
+            changelog::RECENT
+        ),
         (Case::NeverIndexed, true) => println!(
             "\nnext: {version} never reached the index, so {tag} may be tagged again: fix on root, then `cargo xtask tag {tag}`"
         ),
@@ -351,6 +360,11 @@ Release on the repository's Releases page, then run this again",
         ),
     }
     Ok(())
+}
+
+/// Whether this clone's CHANGELOG.md has the tag's `## vX.Y.Z` section.
+fn heading_stands(root: &Utf8Path, tag: &Tag) -> bool {
+    read(root, changelog::FILE).is_ok_and(|log| changelog::section(&log, tag).is_some())
 }
 
 /// Every version the index lists, with whether all its files are yanked.

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use camino::Utf8Path;
 use serde_json::json;
 use xshell::{cmd, Shell};
@@ -76,6 +76,9 @@ pub struct Facts {
     /// The docs site's breaks of its own conventions, with their fixes.
     pub docs_site: Vec<(String, String)>,
     pub unpushed: usize,
+    /// Where CHANGELOG.md and pyproject.toml were read: the remote's
+    /// release branch (`None`: this clone's working tree).
+    pub files_from: Option<String>,
 }
 
 /// The findings and the release state they were read from.
@@ -450,6 +453,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             "docs": facts.docs.as_ref().map(|d| d.iter().map(|v| json!({"version": v.name, "aliases": v.aliases})).collect::<Vec<_>>()),
             "docs_default": facts.docs_default,
             "unpushed_commits": facts.unpushed,
+            "files_from": facts.files_from,
             "consistent": found.is_empty(),
             "findings": found.iter().map(|f| json!({"problem": f.problem, "fix": f.fix})).collect::<Vec<_>>(),
         });
@@ -488,6 +492,12 @@ fn print_report(f: &Facts, a: &Assessment) {
         .and_then(|t| commit_of(f, t))
         .map_or(String::new(), |c| format!(" at {}", short(&c)));
     println!("newest tag:        {tag}{commit}");
+    println!(
+        "release files:     {}",
+        f.files_from
+            .as_deref()
+            .unwrap_or("this clone's working tree")
+    );
     println!(
         "pyproject.toml:    {}",
         f.pyproject_version.as_deref().unwrap_or("(unreadable)")
@@ -703,14 +713,30 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
         facts.local_tags = parse_local_tags(&out);
     }
 
-    match read(root, changelog::FILE) {
+    // The release files as the remote's branch holds them (just fetched):
+    // a clone that is behind, or on another branch, would report stale
+    // files, and the fixes (which act on the remote) would not converge.
+    let root_fetched = facts.remote_error.is_none() && facts.remote_heads.contains(&b.root);
+    let remote_root = format!("refs/remotes/{remote}/{}", b.root);
+    let read_release_file = |file: &str| -> Result<String> {
+        if !root_fetched {
+            return read(root, file);
+        }
+        let label = format!("{file} on {remote}/{}", b.root);
+        git.show_text(&remote_root, file, &label)?
+            .with_context(|| format!("{label}: the file does not exist"))
+    };
+    if root_fetched {
+        facts.files_from = Some(format!("{remote}/{}", b.root));
+    }
+    match read_release_file(changelog::FILE) {
         Ok(log) => {
             facts.recent_entries = changelog::recent_entries(&log);
             facts.headings = release_headings(&log);
         }
         Err(e) => facts.file_errors.push(format!("{e:#}")),
     }
-    match read(root, pyproject::FILE) {
+    match read_release_file(pyproject::FILE) {
         Ok(text) => {
             facts.pyproject_version = pyproject::read_version(&text).ok();
             match pyproject::read_name(&text) {

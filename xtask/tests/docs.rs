@@ -637,3 +637,26 @@ fn stale_xtask_worktrees_are_pruned() {
     assert!(!git(&sandbox.work, &["worktree", "list"]).contains("xtask-worktrees"));
     assert!(!stale.exists());
 }
+
+/// A series deployed once and rolled back is deleted; rolling it back
+/// again used to be refused (exit 2, "not on origin/docs"), breaking the
+/// promise that a rollback is idempotent. It is now a no-op that says so.
+#[test]
+fn rolling_back_a_deleted_series_again_is_a_no_op() {
+    let sandbox = Sandbox::new();
+    tags(&sandbox, &["v0.6.0", "v0.7.0"]);
+    ok(&sandbox, &["docs-deploy", "0.7"]);
+    ok(&sandbox, &["docs-deploy", "0.6"]);
+    let out = ok(&sandbox, &["docs-rollback", "0.6"]);
+    assert!(out.contains("this is a deletion"), "{out}");
+    assert_eq!(
+        remote_versions(&sandbox),
+        versions(&[("0.7", &["latest-release"])])
+    );
+    let before = snapshot(&sandbox);
+    let out = ok(&sandbox, &["docs-rollback", "0.6"]);
+    assert!(out.contains("rolled back already"), "{out}");
+    assert_eq!(snapshot(&sandbox), before);
+    // A series that was never there is still refused.
+    refused(&sandbox, &["docs-rollback", "0.5"], "series 0.5 is not on");
+}

@@ -454,3 +454,36 @@ fn a_shallow_clone_is_refused_with_the_fix_then_releases_once_deepened() {
     expect(&out, 0, &["released v0.7.0"]);
     assert_eq!(index.files().len(), 2, "{:?}", index.files());
 }
+
+/// The remote's root force-pushed back past a finished release: status
+/// advises `--step changelog` and `--step version`. The version step used
+/// to find the release commit through the tag (no longer on root), say
+/// "already released" and leave pyproject.toml behind, so status never
+/// converged; both steps now put the edits back on root.
+#[test]
+fn a_root_rewound_past_the_release_gets_the_release_edits_again() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    run_ok(&mut with_index(
+        sandbox.xtask(&["tag", "v0.7.0"]),
+        &index,
+        PASSWORD,
+    ));
+    run_ok(&mut release(&sandbox.work, &index, "v0.7.0"));
+    git(
+        &sandbox.work,
+        &["push", "-q", "-f", "origin", "HEAD~1:root"],
+    );
+    git(&sandbox.work, &["reset", "-q", "--hard", "origin/root"]);
+    for step in ["changelog", "version"] {
+        run_ok(release(&sandbox.work, &index, "v0.7.0").args(["--step", step]));
+    }
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## v0.7.0"));
+    assert!(remote_file(&sandbox, "root", "pyproject.toml").contains("version = \"0.7.0\""));
+    // Re-running them is a no-op: nothing more on root.
+    let head = git(&sandbox.remote, &["rev-parse", "root"]);
+    for step in ["changelog", "version"] {
+        run_ok(release(&sandbox.work, &index, "v0.7.0").args(["--step", step]));
+    }
+    assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), head);
+}

@@ -390,3 +390,37 @@ fn wait_gives_up_within_its_budget_with_what_it_saw() {
     );
     assert_eq!(has_tag(&sandbox, "v0.7.0"), (true, true));
 }
+
+/// `tag` made the release commit, the version never reached the index,
+/// and the rollback said "fix on root, then `cargo xtask tag v0.7.0`";
+/// but `tag` refused, the `## v0.7.0` heading still on root counting as a
+/// release. The rollback now names the revert first, and the printed
+/// sequence re-tags v0.7.0.
+#[test]
+fn a_never_indexed_tag_is_reusable_by_the_printed_steps() {
+    let sandbox = Sandbox::new();
+    let index = YankIndex::start(false);
+    index.publish("0.6.0");
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    let out = output(with_stub(
+        sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+        &index,
+    ));
+    says(
+        &out,
+        0,
+        &[
+            "0.7.0 never reached the index",
+            "`cargo xtask release v0.7.0 --step revert`",
+            "`cargo xtask tag v0.7.0`",
+        ],
+    );
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (false, false));
+    run_ok(&mut with_stub(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "revert"]),
+        &index,
+    ));
+    commit_the_fix_entry(&sandbox);
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (true, true));
+}

@@ -343,3 +343,39 @@ fn an_alias_listed_on_two_docs_versions_is_found_and_repaired() {
         ]
     );
 }
+
+/// A clone made before the release (behind `origin/root`): status reads
+/// the release files as the remote's branch holds them. It used to read
+/// the stale working tree and advise `release --step changelog` and
+/// `--step version`, which are no-ops there, so it never converged.
+#[test]
+fn a_clone_behind_the_remote_reports_the_remote_files() {
+    let sandbox = Sandbox::new();
+    let index = YankIndex::start(true);
+    index.publish("0.6.0");
+    sandbox.plain_tag("v0.6.0");
+    let stale = sandbox.dir.path().join("stale");
+    git(
+        sandbox.dir.path(),
+        &["clone", "-q", path_str(&sandbox.remote), path_str(&stale)],
+    );
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    index.publish("0.7.0");
+    docs_branch(
+        &sandbox,
+        r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":[]}]"#,
+    );
+    let out = status_in(&sandbox, &stale, &index, &[]);
+    says(
+        &out,
+        0,
+        &[
+            "release files:     origin/root",
+            "pyproject.toml:    0.7.0",
+            "consistent: nothing to fix",
+        ],
+    );
+    assert!(!text(&out).contains("--step"), "{}", text(&out));
+    // The clone itself was not moved.
+    assert!(git(&stale, &["status", "-sb"]).contains("behind"));
+}
