@@ -187,10 +187,20 @@ pub fn assess(f: &Facts) -> Assessment {
             let tag = &mine.tag;
             match theirs.get(tag) {
                 None => {
-                    let why = if on_index(tag.version_ref()).is_some() {
-                        format!("deleted there: {} was rolled back", tag.pep440())
-                    } else {
-                        "never pushed, or deleted there".into()
+                    let why = match on_index(tag.version_ref()) {
+                        Some(l) if l.yanked => {
+                            format!("deleted there: {} was rolled back", tag.pep440())
+                        }
+                        // Not yanked: a rollback waiting for its yank looks
+                        // the same as a tag lost by accident.
+                        Some(_) => format!(
+                            "deleted there, while {} is still installable from the index: a \
+rollback that waits for its yank, or a lost tag; if {} should stand, restore it with `git push \
+{remote} refs/tags/{tag}` instead",
+                            tag.pep440(),
+                            tag.pep440()
+                        ),
+                        None => "never pushed, or deleted there".into(),
                     };
                     add(
                         format!("tag {tag} is in this clone but not on `{remote}` ({why}); a `git push --tags` would bring it back"),
@@ -935,6 +945,16 @@ mod tests {
                     f.index = Some(vec![listed("0.6.0", false), listed("0.7.0", true)]);
                 },
                 "tag v0.7.0 is in this clone but not on `origin` (deleted there: 0.7.0 was rolled back)",
+                "git tag -d v0.7.0",
+            ),
+            (
+                |f| {
+                    f.remote_tags.as_mut().map(Vec::pop);
+                    f.index = Some(vec![listed("0.6.0", false), listed("0.7.0", false)]);
+                },
+                "(deleted there, while 0.7.0 is still installable from the index: a rollback that \
+waits for its yank, or a lost tag; if 0.7.0 should stand, restore it with `git push origin \
+refs/tags/v0.7.0` instead)",
                 "git tag -d v0.7.0",
             ),
             (
