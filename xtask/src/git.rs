@@ -182,13 +182,23 @@ in a workflow, `fetch-depth: 0` on actions/checkout), then run it again",
                 let _ = cmd!(sh, "git rebase --abort").quiet().ignore_status().run();
                 return Err(err).with_context(|| {
                     format!(
-                        "rebasing the release commits onto {upstream} (conflict): \
-the local commits are kept; resolve by hand, then re-run"
+                        "rebasing the local commits onto {upstream} (conflict): nothing was \
+pushed and the local commits are kept; run `git pull --rebase {remote} {branch}`, resolve the \
+conflict, then `git push {remote} {branch}`"
                     )
                 });
             }
         }
         unreachable!("the loop returns or bails on its last attempt")
+    }
+
+    /// Moves the checked-out branch forward to `upstream` (never merges).
+    pub fn fast_forward(&self, upstream: &str) -> Result<()> {
+        let sh = self.sh;
+        cmd!(sh, "git merge --ff-only --quiet {upstream}")
+            .quiet()
+            .run()
+            .with_context(|| format!("fast-forwarding to {upstream}"))
     }
 
     /// Whether `remote` has `branch`.

@@ -339,6 +339,18 @@ changelog entry",
     let url = pull_url(sh, pr, number)?;
     let category = pr_rules::category(&pr.labels);
     let entry = pr_rules::entry(title, number, &url);
+    let git = Git::new(sh);
+    if opts.commit && !opts.dry_run {
+        on_release_branch(sh, &git, &opts.branch)?;
+        let dirty = git.dirty_files()?;
+        if !dirty.is_empty() {
+            bail!(BadInput(format!(
+                "the working tree is not clean ({}): --commit commits only the changelog entry",
+                dirty.join(", ")
+            )));
+        }
+        follow_remote(&git, &opts.remote, &opts.branch)?;
+    }
     let before = read(root, changelog::FILE)?;
     let after = match changelog::add_entry_with(&before, category, &entry, number, &opts.style)? {
         Edit::Unchanged => {
@@ -362,17 +374,6 @@ changelog entry",
         }
         return Ok(());
     }
-    let git = Git::new(sh);
-    if opts.commit {
-        on_release_branch(sh, &git, &opts.branch)?;
-        let dirty = git.dirty_files()?;
-        if !dirty.is_empty() {
-            bail!(BadInput(format!(
-                "the working tree is not clean ({}): --commit commits only the changelog entry",
-                dirty.join(", ")
-            )));
-        }
-    }
     let path = root.join(changelog::FILE);
     fs::write(&path, &after).with_context(|| format!("writing {path}"))?;
     if opts.commit {
@@ -383,6 +384,29 @@ changelog entry",
     } else {
         println!("added under {category}: {}", inert(&entry));
     }
+    Ok(())
+}
+
+/// `--commit` adds the entry to the remote's branch: a clone whose branch
+/// is behind it (its remote-tracking ref stale, or missing) is brought up
+/// to date first, so the entry is written on the remote's file and does
+/// not conflict with entries added there since. A branch with commits of
+/// its own is left as it is (the push rebases them).
+fn follow_remote(git: &Git, remote: &str, branch: &str) -> Result<()> {
+    if !git.remote_has_branch(remote, branch)? {
+        return Ok(());
+    }
+    git.fetch_branch(remote, branch)?;
+    let upstream = format!("refs/remotes/{remote}/{branch}");
+    let local = format!("refs/heads/{branch}");
+    if git.commit_of(&local)? == git.commit_of(&upstream)? || !git.is_ancestor(&local, &upstream)? {
+        return Ok(());
+    }
+    git.fast_forward(&upstream)
+        .with_context(|| format!("fast-forwarding {branch} to {remote}/{branch}"))?;
+    println!(
+        "`{branch}` was behind {remote}/{branch}: fast-forwarded to it before adding the entry"
+    );
     Ok(())
 }
 

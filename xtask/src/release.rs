@@ -126,6 +126,10 @@ struct Release<'a> {
     preflight: Option<Built>,
     /// Twine accepted, or found already there, a file of this version.
     uploaded: bool,
+    /// The release commit, when an earlier run of the pipeline made it
+    /// (after the tag): that run may have uploaded files the index does
+    /// not list yet, so this run never reverts on its own.
+    made_by_earlier_run: Option<String>,
     outputs: Vec<(&'static str, String)>,
 }
 
@@ -149,6 +153,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         project,
         preflight: None,
         uploaded: false,
+        made_by_earlier_run: None,
         outputs: Vec::new(),
     };
     let _lock = if release.opts.dry_run {
@@ -224,6 +229,18 @@ impl Release<'_> {
                         "release {tag} stopped at the {} step after uploading: not reverted. \
 Resume with `cargo xtask release {tag}`",
                         step.name(),
+                        tag = self.tag()
+                    )));
+                }
+                if let Some(commit) = &self.made_by_earlier_run {
+                    return Err(err.context(format!(
+                        "release {tag} failed at the {} step: not reverted. Its release commit \
+{} was made by an earlier run, whose upload may have reached the index without being listed \
+yet (the index is the only record, and it can list late). Fix the fault and resume with \
+`cargo xtask release {tag}`; only if no run ever uploaded {tag}, `cargo xtask release {tag} \
+--step revert`",
+                        step.name(),
+                        short(commit),
                         tag = self.tag()
                     )));
                 }
@@ -765,6 +782,12 @@ or restore the file as tagged",
                 .0
                 .map(|after| (changelog::FILE, after)))
         })?;
+        if let Committed::Released(commit) = &outcome {
+            let tag_commit = self.git.commit_of(&Git::tag_ref(&tag))?;
+            if tag_commit.as_deref() != Some(commit.as_str()) {
+                self.made_by_earlier_run = Some(commit.clone());
+            }
+        }
         Ok(match outcome {
             Committed::Nothing => format!("`## {tag}` is already in place"),
             Committed::Released(commit) => format!("already released at {}", short(&commit)),

@@ -663,6 +663,44 @@ fn a_push_event_files_the_merged_pull_request_found_through_the_api() {
     );
 }
 
+/// `changelog-add --commit` in a clone behind the remote (another run
+/// pushed an entry since): the entry is written on the remote's file,
+/// not on the stale one, so it does not conflict and nothing is lost.
+#[test]
+fn changelog_add_commit_in_a_clone_behind_the_remote_adds_to_the_remotes_file() {
+    let sandbox = Sandbox::new();
+    let other = sandbox.clone_as("other");
+    let add = |dir: &Path, pr: &str, title: &str| {
+        let url = format!("https://github.com/o/r/pull/{pr}");
+        let args = [
+            "changelog-add",
+            "--label",
+            "bug",
+            "--title",
+            title,
+            "--pr",
+            pr,
+            "--url",
+            &url,
+            "--commit",
+        ];
+        output(harness::xtask_in(dir, &args))
+    };
+    let first = add(&other, "91", "🔧 Fix the first thing");
+    assert!(first.status.success(), "{}", text(&first));
+    let out = add(&sandbox.work, "92", "🔧 Fix the second thing");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("fast-forwarded"), "{}", text(&out));
+    let log = git(&sandbox.remote, &["show", "root:CHANGELOG.md"]);
+    assert!(log.contains("Fix the first thing ([#91]"), "{log}");
+    assert!(log.contains("Fix the second thing ([#92]"), "{log}");
+    assert_eq!(
+        git(&sandbox.work, &["rev-parse", "root"]),
+        git(&sandbox.remote, &["rev-parse", "root"])
+    );
+    assert!(git(&sandbox.work, &["status", "--porcelain"]).is_empty());
+}
+
 /// A GitHub stub whose first `limited` answers to the release lookup are
 /// the given rate-limit answer; later ones find the published release.
 fn rate_limited_stub(limited: usize, status: u16, headers: Vec<(String, String)>) -> Stub {

@@ -156,6 +156,41 @@ fn listing_lag_is_waited_for_and_never_reverted() {
     );
 }
 
+/// The first clone's upload is accepted but not listed yet (exit 1); a
+/// second clone resumes and fails before any upload of its own (refused
+/// credentials). The version is published, so the second run must not
+/// revert the heading: its release commits were made by the earlier run,
+/// whose files the index may list late.
+#[test]
+fn a_resume_from_another_clone_never_reverts_an_upload_listed_late() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let lagging = Proxy::start(index.port, Fault::HideNewFiles(Duration::from_secs(600)));
+    sandbox.plain_tag("v0.7.0");
+    let run = |dir: &Path, password: &str| {
+        let mut cmd = with_index(xtask_in(dir, &["release", "v0.7.0"]), &index, password);
+        cmd.env("XTASK_INDEX_URL", lagging.simple_url())
+            .env("XTASK_VERIFY_TIMEOUT", "1s");
+        output(cmd)
+    };
+    expect(
+        &run(&sandbox.work, PASSWORD),
+        1,
+        &["uploaded, not yet listed"],
+    );
+    assert_eq!(index.files().len(), 2);
+    let other = sandbox.clone_as("other");
+    let all = expect(
+        &run(&other, "wrong-password-123"),
+        1,
+        &["not reverted", "cargo xtask release v0.7.0"],
+    );
+    assert!(!all.contains("wrong-password-123"), "{all}");
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+    let subjects = git(&sandbox.remote, &["log", "--format=%s", "root"]);
+    assert!(!subjects.contains("Revert"), "{subjects}");
+}
+
 /// The connection drops after the first file reached the index: the
 /// version is published, so the run exits 1 without reverting and names
 /// the command that resumes; the re-run uploads the missing file.
