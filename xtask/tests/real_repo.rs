@@ -758,3 +758,29 @@ fn rehearse_offline_with_a_wheel_folder() {
     let bad = output(sandbox.xtask(&["rehearse", "--find-links", "/nonexistent/wheels"]));
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+/// Every pull request of the project's released history passes the title
+/// and label lint with the label its changelog group stands for: the lint
+/// asks for the project's own conventions, no stricter ones (`🗂` without
+/// U+FE0F, the `other` label for Miscellaneous).
+#[test]
+fn lint_pr_passes_every_pull_request_of_the_history() {
+    let sandbox = clone();
+    for (_, release_groups) in RELEASES {
+        for (group, entries) in release_groups.iter() {
+            let label = match *group {
+                "Fixes" => "bug",
+                "Features" => "feature",
+                "Enhancements" => "enhancement",
+                "Documentation" => "documentation",
+                "Internal" => "internal",
+                _ => "other",
+            };
+            for (_, title) in entries.iter() {
+                ok(output(
+                    sandbox.xtask(&["lint-pr", "--title", title, "--label", label]),
+                ));
+            }
+        }
+    }
+}
