@@ -203,13 +203,22 @@ conflict, then `git push {remote} {branch}`"
 
     /// Whether `remote` has `branch`.
     pub fn remote_has_branch(&self, remote: &str, branch: &str) -> Result<bool> {
+        Ok(self.remote_branch_head(remote, branch)?.is_some())
+    }
+
+    /// The commit `branch` stands at on `remote` now, asked without
+    /// fetching (no local ref moves: what a dry run may do).
+    pub fn remote_branch_head(&self, remote: &str, branch: &str) -> Result<Option<String>> {
         let sh = self.sh;
         let head = format!("refs/heads/{branch}");
         let out = cmd!(sh, "git ls-remote --heads --end-of-options {remote} {head}")
             .quiet()
             .read()
             .with_context(|| format!("asking {remote} for {branch}"))?;
-        Ok(!out.trim().is_empty())
+        Ok(out
+            .lines()
+            .find_map(|l| l.split_once('\t').filter(|(_, r)| *r == head))
+            .map(|(commit, _)| commit.to_string()))
     }
 
     /// Fetches one branch into its remote-tracking ref (no tags).

@@ -106,11 +106,15 @@ fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)
     }
     // Read the remote before anything: the release files parse, and the
     // GitHub Release can be made, or nothing is pushed.
-    if *dry_run {
-        println!("    dry run: checking against the last fetched state of {remote}");
+    // A dry run asks the remote where the branch stands without fetching,
+    // so it refuses a stale clone as the real run will.
+    let remote_head = if *dry_run {
+        println!("    dry run: checking against {remote} as it is now, without fetching");
+        git.remote_branch_head(remote, branch)?
     } else {
         git.fetch_branch(remote, branch)?;
-    }
+        git.commit_of(&upstream)?
+    };
     let remote_tags = git.remote_tags(remote)?;
     let head = git.commit_of("HEAD")?.context("reading HEAD")?;
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
@@ -146,7 +150,7 @@ GitHub URL as the remote): set them, or tag without --github-release; nothing wa
         let existing = local.clone().or(on_remote.clone()).unwrap_or_default();
         let log = read(root, changelog::FILE)?;
         let released = changelog::section(&log, tag).is_some();
-        let pushed = git.commit_of(&upstream)?.as_deref() == Some(&head);
+        let pushed = remote_head.as_deref() == Some(&head);
         if existing == head && on_remote.as_deref() == Some(&head) && released && pushed {
             let (listed, versions) = read_index()?;
             return already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions);
@@ -158,7 +162,7 @@ version, e.g. `cargo xtask tag {}`",
             release_rules::next_release(tag, &[])
         )));
     }
-    match git.commit_of(&upstream)? {
+    match remote_head {
         Some(remote_head) if remote_head == head => {}
         Some(_) => bail!(BadInput(format!(
             "`{branch}` is not in sync with {upstream}: pull (or push) first so the \

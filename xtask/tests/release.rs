@@ -839,3 +839,31 @@ fn release_from_a_detached_head_is_refused_until_released() {
     assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
     assert!(index.files().is_empty(), "{:?}", index.files());
 }
+
+/// `tag --dry-run` in a clone whose view of the remote is stale (another
+/// clone pushed since the last fetch) refuses as the real run will,
+/// without moving any ref to find out.
+#[test]
+fn tag_dry_run_in_a_stale_clone_refuses_like_the_real_run() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let other = sandbox.clone_as("other");
+    harness::add_changelog_entry(&other, "🧹 Pushed from elsewhere");
+    git(&other, &["commit", "-qam", "Elsewhere"]);
+    git(&other, &["push", "-q", "origin", "root"]);
+    let refs_before = git(&sandbox.work, &["for-each-ref"]);
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["tag", "v0.7.0"];
+        args.extend_from_slice(extra);
+        let out = output(with_index(sandbox.xtask(&args), &index, PASSWORD));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("not in sync"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        if !extra.is_empty() {
+            assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
+        }
+    }
+}
