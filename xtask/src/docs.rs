@@ -19,7 +19,7 @@ use crate::docs_versions::{
     self as versions, AliasKind, DeployInput, DocsVersion, Mark, RollbackPlan, SeriesCommit,
     LATEST, UNRELEASED, VERSIONS_FILE,
 };
-use crate::git::Git;
+use crate::git::{Git, PrivateRefs};
 use crate::github;
 use crate::input::{clip, CLIP};
 use crate::pyproject;
@@ -184,14 +184,7 @@ fn read_remote(
             if have {
                 cmd!(sh, "git update-ref {into} {tip}").quiet().run()?;
             } else {
-                let (remote, refspec) = (&b.remote, format!("+refs/heads/{}:{into}", b.docs));
-                cmd!(
-                    sh,
-                    "git fetch --quiet --no-tags --refmap= --end-of-options {remote} {refspec}"
-                )
-                .quiet()
-                .run()
-                .with_context(|| format!("fetching {} from {remote}", b.docs))?;
+                git.fetch_into(&b.remote, &b.docs, into)?;
             }
             git.commit_of(into)?
         }
@@ -208,25 +201,6 @@ fn read_remote(
         }
     };
     Ok((read_state(&git, commit, b)?, heads.tags))
-}
-
-/// Private refs, deleted when dropped (a dry run moves no ref of the user's).
-struct PrivateRefs<'a> {
-    sh: &'a Shell,
-    refs: Vec<&'static str>,
-}
-
-impl Drop for PrivateRefs<'_> {
-    fn drop(&mut self) {
-        let sh = self.sh;
-        for r in &self.refs {
-            let _ = cmd!(sh, "git update-ref -d {r}")
-                .quiet()
-                .ignore_status()
-                .ignore_stderr()
-                .run();
-        }
-    }
 }
 
 /// Removes temporary worktrees an interrupted run left under
@@ -591,15 +565,7 @@ and version {} in pyproject.toml: building the tag's own tree",
 /// tracking ref or branch), to find a release commit after its tag.
 fn release_branch_ref(sh: &Shell, b: &Branches) -> Result<Option<String>> {
     let git = Git::new(sh);
-    let (remote, refspec) = (&b.remote, format!("+refs/heads/{}:{RELEASE_REF}", b.root));
-    let fetched = cmd!(
-        sh,
-        "git fetch --quiet --no-tags --refmap= --end-of-options {remote} {refspec}"
-    )
-    .quiet()
-    .ignore_stderr()
-    .run()
-    .is_ok();
+    let fetched = git.fetch_into(&b.remote, &b.root, RELEASE_REF).is_ok();
     if fetched {
         return Ok(Some(RELEASE_REF.to_string()));
     }

@@ -231,6 +231,22 @@ conflict, then `git push {remote} {branch}`"
             .with_context(|| format!("fetching {branch} from {remote}"))
     }
 
+    /// Fetches one branch into a private ref of the xtask's own
+    /// (`refs/xtask/…`), moving no ref of the user's: `--refmap=` keeps git
+    /// from updating the remote-tracking ref on the way.
+    pub fn fetch_into(&self, remote: &str, branch: &str, into: &str) -> Result<()> {
+        let sh = self.sh;
+        let refspec = format!("+refs/heads/{branch}:{into}");
+        cmd!(
+            sh,
+            "git fetch --quiet --no-tags --refmap= --end-of-options {remote} {refspec}"
+        )
+        .quiet()
+        .ignore_stderr()
+        .run()
+        .with_context(|| format!("fetching {branch} from {remote}"))
+    }
+
     /// A file's content at a revision, `None` when it is not there.
     pub fn show(&self, rev: &str, path: &str) -> Result<Option<String>> {
         let sh = self.sh;
@@ -436,6 +452,25 @@ pub fn parse_ls_remote_tags(text: &str) -> Vec<(String, String)> {
         }
     }
     tags
+}
+
+/// Private refs, deleted when dropped (a dry run moves no ref of the user's).
+pub struct PrivateRefs<'a> {
+    pub sh: &'a Shell,
+    pub refs: Vec<&'static str>,
+}
+
+impl Drop for PrivateRefs<'_> {
+    fn drop(&mut self) {
+        let sh = self.sh;
+        for r in &self.refs {
+            let _ = cmd!(sh, "git update-ref -d {r}")
+                .quiet()
+                .ignore_status()
+                .ignore_stderr()
+                .run();
+        }
+    }
 }
 
 #[cfg(test)]

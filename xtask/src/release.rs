@@ -19,7 +19,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
 use crate::changelog::{self, Edit};
-use crate::git::{Git, Push};
+use crate::git::{self, Git, Push};
 use crate::github;
 use crate::index::{self, IndexConfig, IndexFile, LocalFile, Publication};
 use crate::input::{clip, read, BadInput};
@@ -98,6 +98,8 @@ pub fn is_step(name: &str) -> bool {
 
 /// How many times a push that lost a race is re-planned and retried.
 const PUSH_ATTEMPTS: usize = 5;
+/// Where a dry run reads the remote's release branch.
+const DRY_RUN_REF: &str = "refs/xtask/dry-run/release-branch";
 /// How far past the tag the release commit is looked for.
 const RELEASE_COMMIT_SEARCH: usize = 500;
 
@@ -161,6 +163,10 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     } else {
         Some(ReleaseLock::acquire(sh)?)
     };
+    let _private = release.opts.dry_run.then(|| git::PrivateRefs {
+        sh,
+        refs: vec![DRY_RUN_REF],
+    });
     if release.opts.dry_run {
         println!("dry run: nothing will be changed, pushed or uploaded");
     }
@@ -306,7 +312,12 @@ to read it)",
 
     /// The remote-tracking ref of the release branch: what the remote
     /// holds (as of the last fetch).
+    /// The remote's branch as last fetched; in a dry run, as fetched into
+    /// a private ref just now (no ref of the user's moves).
     fn upstream(&self) -> String {
+        if self.opts.dry_run {
+            return DRY_RUN_REF.to_string();
+        }
         format!("refs/remotes/{}/{}", self.opts.remote, self.opts.branch)
     }
 
@@ -325,10 +336,11 @@ to read it)",
     }
 
     fn fetch(&self) -> Result<()> {
+        let (remote, branch) = (&self.opts.remote, &self.opts.branch);
         if self.opts.dry_run {
-            return Ok(());
+            return self.git.fetch_into(remote, branch, DRY_RUN_REF);
         }
-        self.git.fetch_branch(&self.opts.remote, &self.opts.branch)
+        self.git.fetch_branch(remote, branch)
     }
 
     // ---- validate: the preflight ------------------------------------------
@@ -351,7 +363,7 @@ to read it)",
         }
         if self.opts.dry_run {
             println!(
-                "    dry run: planning from the last fetched state of {}",
+                "    dry run: planning from {}'s branch as it is now (read into a private ref)",
                 self.opts.remote
             );
         }

@@ -867,3 +867,34 @@ fn tag_dry_run_in_a_stale_clone_refuses_like_the_real_run() {
         }
     }
 }
+
+/// `release --dry-run` plans from the remote's branch as it is now, as the
+/// real run will (here: code pushed after the tag, which refuses), and
+/// leaves every ref of the clone as it was.
+#[test]
+fn release_dry_run_plans_from_the_remote_as_it_is_now() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    sandbox.plain_tag("v0.7.0");
+    let other = sandbox.clone_as("other");
+    fs::write(other.join("src/mindoff_dataport/later.py"), "X = 1\n").expect("write");
+    git(&other, &["add", "."]);
+    git(&other, &["commit", "-qm", "Code after the tag"]);
+    git(&other, &["push", "-q", "origin", "root"]);
+    let refs_before = git(&sandbox.work, &["for-each-ref"]);
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["release", "v0.7.0"];
+        args.extend_from_slice(extra);
+        let out = output(with_index(sandbox.xtask(&args), &index, PASSWORD));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("has changes since v0.7.0"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        if !extra.is_empty() {
+            assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
+        }
+    }
+    assert!(index.files().is_empty());
+}
