@@ -180,7 +180,7 @@ fn github_stub(
                 }
                 _ => Reply::Json(404, r#"{"message":"Not Found"}"#.into()),
             },
-            ("GET", "/repos/o/r/releases?per_page=100") => Reply::Json(
+            ("GET", "/repos/o/r/releases?per_page=100&page=1") => Reply::Json(
                 200,
                 serde_json::Value::Array(release.iter().cloned().collect()).to_string(),
             ),

@@ -268,6 +268,28 @@ fn a_github_404_never_leads_to_deleting_the_tag() {
         &["still lists release 5", "the tag was not touched"],
     );
     assert_eq!(refs(&sandbox), before);
+    // The same with over 100 releases: release 5 stands on the second
+    // page of the list, which is read too before calling it gone.
+    let paged = Server::start(|method, path| match (method, path) {
+        ("GET", "/repos/o/r/releases/tags/v0.7.0") => Answer::new(200, RELEASE_5),
+        // Without a page, GitHub answers the first.
+        ("GET", p) if p.starts_with("/repos/o/r/releases?") && p.ends_with("&page=2") => {
+            Answer::new(200, &format!("[{RELEASE_5}]"))
+        }
+        ("GET", p) if p.starts_with("/repos/o/r/releases?") => {
+            let newer: Vec<String> = (1000..1100)
+                .map(|id| format!(r#"{{"id":{id},"tag_name":"x{id}","draft":false}}"#))
+                .collect();
+            Answer::new(200, &format!("[{}]", newer.join(",")))
+        }
+        _ => Answer::new(404, r#"{"message":"Not Found"}"#),
+    });
+    says(
+        &rollback(&paged),
+        1,
+        &["still lists release 5", "the tag was not touched"],
+    );
+    assert_eq!(refs(&sandbox), before);
     // A token without a repository names the missing setting.
     let mut cmd = with_stub(
         sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),

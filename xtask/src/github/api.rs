@@ -189,6 +189,9 @@ fn with_headers<B>(request: ureq::RequestBuilder<B>, auth: &str) -> ureq::Reques
 }
 
 /// The GitHub REST API for one repository.
+/// The most pages of releases read (100 each).
+const RELEASE_PAGES: usize = 20;
+
 pub struct Api {
     base: String,
     token: String,
@@ -316,13 +319,27 @@ or use a GitHub URL for the remote (it is {})",
         }
     }
 
-    /// The releases of the repository, newest first (first page; drafts
-    /// included for tokens that can push). A 404 here means the repository
-    /// itself is not visible with this token.
+    /// The releases of the repository, newest first, page after page (up
+    /// to `RELEASE_PAGES` of 100; drafts included for tokens that can push):
+    /// absence is proven against the whole list. A 404 here means the
+    /// repository itself is not visible with this token.
     pub fn releases(&self) -> Result<Vec<Value>> {
+        let mut all = Vec::new();
+        for page in 1..=RELEASE_PAGES {
+            let list = self.releases_page(page)?;
+            let last = list.len() < 100;
+            all.extend(list);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    fn releases_page(&self, page: usize) -> Result<Vec<Value>> {
         let answer = self.call(
             Method::Get,
-            "/releases?per_page=100",
+            &format!("/releases?per_page=100&page={page}"),
             None,
             "contents: read",
         )?;
