@@ -219,6 +219,27 @@ fn a_connection_dropped_after_the_first_upload_is_resumed_not_reverted() {
     assert!(!subjects.contains("Revert"), "{subjects}");
 }
 
+/// The same with a password that is also ordinary text (the version
+/// itself): redacting it from twine's report must not hide which file was
+/// delivered, so the run still knows the version is published.
+#[test]
+fn a_password_equal_to_the_version_does_not_hide_an_upload() {
+    let sandbox = Sandbox::new();
+    let password = "0.7.0";
+    let index = Index::start_with_password(password);
+    let dropping = Proxy::start(index.port, Fault::DropSecondUpload);
+    sandbox.plain_tag("v0.7.0");
+    let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, password);
+    cmd.env("TWINE_REPOSITORY_URL", dropping.url());
+    expect(
+        &output(cmd),
+        1,
+        &["not reverted", "resume with `cargo xtask release v***`"],
+    );
+    assert_eq!(index.files().len(), 1);
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+}
+
 /// After the tag (the GitHub flow), a `pyproject.toml` change lands on
 /// root: refused before any change, by content. Undone (the file equals the
 /// tagged one again, though its path changed twice), and with a pull

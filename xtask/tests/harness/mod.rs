@@ -293,6 +293,11 @@ pub struct Index {
 
 impl Index {
     pub fn start() -> Index {
+        Index::start_with_password(PASSWORD)
+    }
+
+    /// An index whose upload password is `password`.
+    pub fn start_with_password(password: &str) -> Index {
         let bin = tools();
         let dir = TempDir::new("index");
         let packages = dir.path().join("packages");
@@ -309,7 +314,7 @@ ht.set_password(os.environ['HT_USER'], os.environ['HT_PASSWORD'])\nht.save()",
                     path_str(&htpasswd),
                 ])
                 .env("HT_USER", USER)
-                .env("HT_PASSWORD", PASSWORD),
+                .env("HT_PASSWORD", password),
         );
         // Ask the kernel for a free port, then hand it over; retry on a race.
         for _ in 0..5 {
