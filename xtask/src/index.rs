@@ -107,7 +107,11 @@ fn fetch_with(
     );
     let mut request = crate::http::agent()?.get(&url);
     if let Some((user, password)) = auth {
-        let basic = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
+        crate::secrets::register_login(user, password);
+        let basic = format!(
+            "Basic {}",
+            crate::secrets::base64(format!("{user}:{password}").as_bytes())
+        );
         request = request.header("Authorization", &basic);
     }
     let mut response = request
@@ -129,43 +133,4 @@ fn fetch_with(
         anyhow::bail!("the package index answered {status} for {url}");
     }
     parse_project_page(&body).with_context(|| format!("parsing {url}"))
-}
-
-/// Standard base64 with padding, for a Basic authorization header.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_the_rfc_examples() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("user:pw", "dXNlcjpwdw=="),
-        ] {
-            assert_eq!(super::base64(plain.as_bytes()), encoded);
-        }
-    }
 }

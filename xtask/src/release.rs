@@ -1072,8 +1072,8 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             Some(pair) => Some(pair),
             None => github::mint_index_token(self.sh, &url)?.map(|t| ("__token__".to_string(), t)),
         };
-        if let Some((_, secret)) = &credentials {
-            secrets::register(secret);
+        if let Some((user, secret)) = &credentials {
+            secrets::register_login(user, secret);
         }
         let python = self.python()?;
         let dist = self.dist();
