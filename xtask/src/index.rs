@@ -65,8 +65,18 @@ impl IndexConfig {
     }
 
     /// The project page, read with the index URL's credentials if any.
+    /// Every read of the configured index goes through here (or sends
+    /// `read_authorization`): its URL no longer carries the credentials.
     pub fn fetch(&self, project: &str) -> Result<Vec<IndexFile>> {
         fetch_with(&self.simple_base, project, self.read_auth.as_ref())
+    }
+
+    /// The `Authorization` value for reading the simple index, from its
+    /// URL's userinfo; `None` when it carried none.
+    pub fn read_authorization(&self) -> Option<String> {
+        self.read_auth
+            .as_ref()
+            .map(|(user, password)| basic(user, password))
     }
 
     /// `TWINE_USERNAME` and `TWINE_PASSWORD` for twine: the environment's
@@ -107,12 +117,7 @@ fn fetch_with(
     );
     let mut request = crate::http::agent()?.get(&url);
     if let Some((user, password)) = auth {
-        crate::secrets::register_login(user, password);
-        let basic = format!(
-            "Basic {}",
-            crate::secrets::base64(format!("{user}:{password}").as_bytes())
-        );
-        request = request.header("Authorization", &basic);
+        request = request.header("Authorization", &basic(user, password));
     }
     let mut response = request
         .header(
@@ -133,4 +138,13 @@ fn fetch_with(
         anyhow::bail!("the package index answered {status} for {url}");
     }
     parse_project_page(&body).with_context(|| format!("parsing {url}"))
+}
+
+/// A Basic authorization value, its forms registered for redaction.
+fn basic(user: &str, password: &str) -> String {
+    crate::secrets::register_login(user, password);
+    format!(
+        "Basic {}",
+        crate::secrets::base64(format!("{user}:{password}").as_bytes())
+    )
 }

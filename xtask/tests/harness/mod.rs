@@ -298,6 +298,15 @@ impl Index {
 
     /// An index whose upload password is `password`.
     pub fn start_with_password(password: &str) -> Index {
+        Index::start_configured(password, "update")
+    }
+
+    /// A private index: listing and downloading need the password too.
+    pub fn start_private() -> Index {
+        Index::start_configured(PASSWORD, "update,list,download")
+    }
+
+    fn start_configured(password: &str, authenticate: &str) -> Index {
         let bin = tools();
         let dir = TempDir::new("index");
         let packages = dir.path().join("packages");
@@ -322,7 +331,7 @@ ht.set_password(os.environ['HT_USER'], os.environ['HT_PASSWORD'])\nht.save()",
             let log = fs::File::create(dir.path().join("server.log")).expect("log file");
             let mut child = Command::new(bin.join("pypi-server"))
                 .args(["run", "-i", "127.0.0.1", "-p", &port.to_string()])
-                .args(["-a", "update", "-P", path_str(&htpasswd)])
+                .args(["-a", authenticate, "-P", path_str(&htpasswd)])
                 .args(["--disable-fallback", "--log-stream", "stderr"])
                 .arg(&packages)
                 .stdout(Stdio::null())
