@@ -29,7 +29,14 @@ pub struct IndexConfig {
 
 impl IndexConfig {
     pub fn from_env(sh: &Shell, root: &Utf8Path) -> Result<IndexConfig> {
-        let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
+        // Trimmed: a value pasted into a secret or variable often ends
+        // with a line break, which would end up in every URL printed.
+        let env = |name: &str| {
+            sh.var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let raw_upload = match env("TWINE_REPOSITORY_URL") {
             Some(url) => url,
             None => {
@@ -147,4 +154,26 @@ fn basic(user: &str, password: &str) -> String {
         "Basic {}",
         crate::secrets::base64(format!("{user}:{password}").as_bytes())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_urls_from_the_environment_are_trimmed() {
+        let sh = Shell::new().expect("shell");
+        sh.set_var(
+            "TWINE_REPOSITORY_URL",
+            "  http://me:pw@127.0.0.1:9/legacy/\n",
+        );
+        sh.set_var("XTASK_INDEX_URL", "http://127.0.0.1:9/simple\r\n");
+        let config = IndexConfig::from_env(&sh, Utf8Path::new(".")).expect("config");
+        assert_eq!(config.upload_url, "http://127.0.0.1:9/legacy/");
+        assert_eq!(config.simple_base, "http://127.0.0.1:9/simple");
+        assert_eq!(
+            config.url_credentials,
+            Some(("me".to_string(), "pw".to_string()))
+        );
+    }
 }
