@@ -2,7 +2,7 @@
 //! already has, whether `latest-release` moves, what a deploy or a
 //! rollback leaves behind. mike enforces none of these rules itself.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::input::BadInput;
 use crate::settings::{AliasType, SeriesSpelling};
@@ -39,18 +39,30 @@ impl DocsVersion {
     }
 }
 
+/// mike's `versions.json`. A file that is not mike's list (empty, invalid
+/// JSON, another shape) is a broken site: bad input (exit 2), so no
+/// command writes over it.
 pub fn parse(json: &str) -> Result<Vec<DocsVersion>> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).context("reading versions.json (mike's version list)")?;
-    let items = value
-        .as_array()
-        .context("versions.json is not a list of versions")?;
+    const EXPECTED: &str = "expected mike's list of {\"version\", \"title\", \"aliases\"} \
+entries; repair or restore versions.json on the docs branch first";
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        BadInput(format!(
+            "versions.json (mike's version list) is not valid JSON ({e}): {EXPECTED}"
+        ))
+    })?;
+    let items = value.as_array().ok_or_else(|| {
+        BadInput(format!(
+            "versions.json is not a list of versions: {EXPECTED}"
+        ))
+    })?;
     items
         .iter()
         .map(|item| {
-            let name = item["version"]
-                .as_str()
-                .context("a versions.json entry has no `version`")?;
+            let name = item["version"].as_str().ok_or_else(|| {
+                BadInput(format!(
+                    "a versions.json entry has no `version` text: {EXPECTED}"
+                ))
+            })?;
             Ok(DocsVersion {
                 name: name.to_string(),
                 title: item["title"].as_str().unwrap_or(name).to_string(),
@@ -754,6 +766,24 @@ pub fn rollback_message(name: &str, undo: &str, to: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_versions_json_is_bad_input() {
+        for broken in [
+            "",
+            "[{\"version\":\"0.6\",",
+            "{\"versions\": []}",
+            "[{\"title\": \"x\"}]",
+        ] {
+            let err = parse(broken).expect_err(broken);
+            assert!(crate::input::is_bad_input(&err), "{broken:?}: {err:#}");
+            assert!(
+                format!("{err:#}").contains("expected mike's list"),
+                "{err:#}"
+            );
+        }
+        assert_eq!(parse("[]").expect("empty list"), Vec::new());
+    }
 
     fn v(name: &str, aliases: &[&str]) -> DocsVersion {
         DocsVersion::plain(name, aliases)

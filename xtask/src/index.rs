@@ -29,7 +29,14 @@ pub struct IndexConfig {
 
 impl IndexConfig {
     pub fn from_env(sh: &Shell, root: &Utf8Path) -> Result<IndexConfig> {
-        let env = |name: &str| sh.var(name).ok().filter(|v| !v.trim().is_empty());
+        // Trimmed: a value pasted into a secret or variable often ends
+        // with a line break, which would end up in every URL printed.
+        let env = |name: &str| {
+            sh.var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let raw_upload = match env("TWINE_REPOSITORY_URL") {
             Some(url) => url,
             None => {
@@ -65,8 +72,18 @@ impl IndexConfig {
     }
 
     /// The project page, read with the index URL's credentials if any.
+    /// Every read of the configured index goes through here (or sends
+    /// `read_authorization`): its URL no longer carries the credentials.
     pub fn fetch(&self, project: &str) -> Result<Vec<IndexFile>> {
         fetch_with(&self.simple_base, project, self.read_auth.as_ref())
+    }
+
+    /// The `Authorization` value for reading the simple index, from its
+    /// URL's userinfo; `None` when it carried none.
+    pub fn read_authorization(&self) -> Option<String> {
+        self.read_auth
+            .as_ref()
+            .map(|(user, password)| basic(user, password))
     }
 
     /// `TWINE_USERNAME` and `TWINE_PASSWORD` for twine: the environment's
@@ -107,8 +124,7 @@ fn fetch_with(
     );
     let mut request = crate::http::agent()?.get(&url);
     if let Some((user, password)) = auth {
-        let basic = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
-        request = request.header("Authorization", &basic);
+        request = request.header("Authorization", &basic(user, password));
     }
     let mut response = request
         .header(
@@ -131,41 +147,33 @@ fn fetch_with(
     parse_project_page(&body).with_context(|| format!("parsing {url}"))
 }
 
-/// Standard base64 with padding, for a Basic authorization header.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// A Basic authorization value, its forms registered for redaction.
+fn basic(user: &str, password: &str) -> String {
+    crate::secrets::register_login(user, password);
+    format!(
+        "Basic {}",
+        crate::secrets::base64(format!("{user}:{password}").as_bytes())
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn base64_matches_the_rfc_examples() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("user:pw", "dXNlcjpwdw=="),
-        ] {
-            assert_eq!(super::base64(plain.as_bytes()), encoded);
-        }
+    fn index_urls_from_the_environment_are_trimmed() {
+        let sh = Shell::new().expect("shell");
+        sh.set_var(
+            "TWINE_REPOSITORY_URL",
+            "  http://me:pw@127.0.0.1:9/legacy/\n",
+        );
+        sh.set_var("XTASK_INDEX_URL", "http://127.0.0.1:9/simple\r\n");
+        let config = IndexConfig::from_env(&sh, Utf8Path::new(".")).expect("config");
+        assert_eq!(config.upload_url, "http://127.0.0.1:9/legacy/");
+        assert_eq!(config.simple_base, "http://127.0.0.1:9/simple");
+        assert_eq!(
+            config.url_credentials,
+            Some(("me".to_string(), "pw".to_string()))
+        );
     }
 }

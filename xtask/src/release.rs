@@ -1072,8 +1072,8 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             Some(pair) => Some(pair),
             None => github::mint_index_token(self.sh, &url)?.map(|t| ("__token__".to_string(), t)),
         };
-        if let Some((_, secret)) = &credentials {
-            secrets::register(secret);
+        if let Some((user, secret)) = &credentials {
+            secrets::register_login(user, secret);
         }
         let python = self.python()?;
         let dist = self.dist();
@@ -1101,11 +1101,15 @@ nothing was uploaded. A published version cannot be replaced: release the next p
                     .env("TWINE_PASSWORD", password);
             }
             let out = upload.output().context("running twine upload")?;
-            let report = secrets::redact(&format!(
+            // Read as twine wrote it (a secret that is also ordinary text,
+            // such as the version, must not hide which file was sent);
+            // only what is printed is redacted.
+            let raw_report = format!(
                 "{}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
-            ));
+            );
+            let report = secrets::redact(&raw_report);
             // `--verbose` is what shows the index's own reason (an index
             // may say "already exists" only in the body); its INFO lines
             // are shown when the upload fails.
@@ -1118,7 +1122,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
                 println!("    | {line}");
             }
             let (delivered, stop) =
-                release_rules::read_upload(&remaining, out.status.success(), &report);
+                release_rules::read_upload(&remaining, out.status.success(), &raw_report);
             accepted += delivered.len();
             if !delivered.is_empty() {
                 self.mark_uploaded()?;
@@ -1132,10 +1136,10 @@ nothing was uploaded. A published version cannot be replaced: release the next p
                     remaining.drain(..=at);
                 }
                 Some((file, _)) => {
-                    let hint = if report.contains("403") || report.contains("401") {
+                    let hint = if raw_report.contains("403") || raw_report.contains("401") {
                         ": the index refused the credentials; check TWINE_USERNAME and \
 TWINE_PASSWORD (or the trusted publisher)"
-                    } else if report.to_ascii_lowercase().contains("connection") {
+                    } else if raw_report.to_ascii_lowercase().contains("connection") {
                         ": the connection to the index failed"
                     } else {
                         ""

@@ -205,7 +205,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     let local_tag = local_tags.contains(tag);
     let remote_tag = remote_tags.contains(tag);
     let config = IndexConfig::from_env(sh, root)?;
-    let listing = index::fetch(&config.simple_base, &project).context(
+    let listing = config.fetch(&project).context(
         "reading the package index: the rollback needs to know whether the version reached it",
     )?;
     let manage = index::manage_url(&config.upload_url, &project, &version);
@@ -475,7 +475,13 @@ fn wait_for_yank(
     );
     loop {
         let left = budget.saturating_sub(start.elapsed());
-        let seen = look(&url, project, &version, left.max(Duration::from_secs(1)));
+        let seen = look(
+            config,
+            &url,
+            project,
+            &version,
+            left.max(Duration::from_secs(1)),
+        );
         if seen == Seen::Yanked {
             return Ok(format!("{version} is yanked"));
         }
@@ -492,20 +498,26 @@ then run `cargo xtask release-rollback {tag} --yes --wait` again",
     }
 }
 
-/// One look at the project page, bounded by `timeout`.
-fn look(url: &str, project: &str, version: &str, timeout: Duration) -> Seen {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let answer = agent
+/// One look at the project page, bounded by `timeout`: the one agent (its
+/// trusted certificates) and the index URL's credentials, as every read.
+fn look(config: &IndexConfig, url: &str, project: &str, version: &str, timeout: Duration) -> Seen {
+    let agent = match crate::http::agent() {
+        Ok(agent) => agent,
+        Err(e) => return Seen::Failed(format!("{e:#}")),
+    };
+    let mut request = agent
         .get(url)
+        .config()
+        .timeout_global(Some(timeout))
+        .build()
         .header(
             "Accept",
             "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
-        )
-        .call();
+        );
+    if let Some(auth) = config.read_authorization() {
+        request = request.header("Authorization", &auth);
+    }
+    let answer = request.call();
     let mut response = match answer {
         Ok(r) => r,
         Err(e) => return Seen::Failed(format!("no answer from {url}: {e}")),

@@ -287,17 +287,20 @@ pub fn upload_outcome(success: bool, output: &str) -> Upload {
 /// What a `twine upload` of several files did to each. Twine uploads in
 /// order and stops at the first failure, so the files it started before
 /// the last one it started were accepted; the last one's fate is read from
-/// the output. `None` as the stop: every file was accepted.
+/// the output. `None` as the stop: every file was accepted. Twine prints
+/// `Uploading FILE` again for each retry of the same file (after a 5xx):
+/// a retry is not a file delivered.
 pub fn read_upload(
     files: &[String],
     success: bool,
     output: &str,
 ) -> (Vec<String>, Option<(String, Upload)>) {
-    let started: Vec<&String> = output
+    let mut started: Vec<&String> = output
         .lines()
         .filter_map(|l| l.trim().strip_prefix("Uploading "))
         .filter_map(|name| files.iter().find(|f| f.as_str() == name.trim()))
         .collect();
+    started.dedup();
     if success {
         return (files.to_vec(), None);
     }
@@ -483,6 +486,34 @@ mod tests {
         assert_eq!(
             read_upload(&files, false, "ERROR InvalidConfiguration\n"),
             (Vec::new(), Some((String::new(), Upload::Failed)))
+        );
+    }
+
+    #[test]
+    fn a_retried_file_is_not_a_delivered_file() {
+        let files = vec!["a.whl".to_string(), "a.tar.gz".to_string()];
+        // Twine's output when the index answers 500 to every try.
+        let retried: String = (1..=6)
+            .map(|n| {
+                format!(
+                    "Uploading a.whl\nWARNING  Received \"500: Internal Server Error\"\n\
+Package upload appears to have failed. Retry {n} of 5.\n"
+                )
+            })
+            .collect();
+        assert_eq!(
+            read_upload(&files, false, &format!("{retried}ERROR HTTPError: 500\n")),
+            (Vec::new(), Some(("a.whl".into(), Upload::Failed)))
+        );
+        // The first file went through, the second failed after retries.
+        let second =
+            "Uploading a.whl\nUploading a.tar.gz\nUploading a.tar.gz\nERROR HTTPError: 503\n";
+        assert_eq!(
+            read_upload(&files, false, second),
+            (
+                vec!["a.whl".into()],
+                Some(("a.tar.gz".into(), Upload::Failed))
+            )
         );
     }
 

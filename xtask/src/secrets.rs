@@ -35,6 +35,27 @@ pub fn register(secret: &str) {
     }
 }
 
+/// Remembers a login: the password, and the `Authorization: Basic`
+/// value that carries it with the username (base64 of `user:password`),
+/// which an index or proxy may echo back in an error page.
+/// Both encodings a client may use are registered: UTF-8, and Latin-1
+/// (what twine's HTTP library sends when every character fits in it).
+pub fn register_login(username: &str, password: &str) {
+    register(password);
+    if password.is_empty() {
+        return;
+    }
+    let pair = format!("{username}:{password}");
+    register(&base64(pair.as_bytes()));
+    let latin1: Option<Vec<u8>> = pair
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
+    if let Some(bytes) = latin1 {
+        register(&base64(&bytes));
+    }
+}
+
 /// Registers every credential the environment holds.
 pub fn register_env(sh: &Shell) {
     for var in CREDENTIAL_VARS {
@@ -42,10 +63,19 @@ pub fn register_env(sh: &Shell) {
             register(&value);
         }
     }
+    if let Ok(password) = sh.var("TWINE_PASSWORD") {
+        // Twine's own default username when none is given.
+        let username = sh
+            .var("TWINE_USERNAME")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "__token__".into());
+        register_login(&username, &password);
+    }
     for var in URL_VARS {
         if let Ok(url) = sh.var(var) {
             if let (_, Some(user)) = strip_userinfo(&url) {
-                register(&user.password);
+                register_login(&user.username, &user.password);
                 // Percent-encoded forms as they appear in the URL itself.
                 register(&user.raw);
             }
@@ -62,6 +92,28 @@ pub fn redact(text: &str) -> String {
     for secret in all.iter() {
         if out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding, for a Basic authorization header.
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
         }
     }
     out
@@ -148,6 +200,35 @@ mod tests {
             strip_userinfo("https://tok@h/").1.map(|u| u.password),
             Some(String::new())
         );
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("user:pw", "dXNlcjpwdw=="),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn a_login_is_redacted_in_an_echoed_basic_header() {
+        register_login("uploader", "p@ss:w/rd%20#?&");
+        let echoed = format!(
+            "Authorization: Basic {}",
+            base64(b"uploader:p@ss:w/rd%20#?&")
+        );
+        assert_eq!(redact(&echoed), "Authorization: Basic ***");
+        // A password beyond ASCII, sent as UTF-8 or as Latin-1.
+        register_login("uploader", "p\u{e9}ss-w\u{f6}rd");
+        let utf8 = base64("uploader:p\u{e9}ss-w\u{f6}rd".as_bytes());
+        let latin1 = base64(b"uploader:p\xe9ss-w\xf6rd");
+        assert_eq!(redact(&format!("{utf8} {latin1}")), "*** ***");
     }
 
     #[test]

@@ -446,7 +446,7 @@ pub fn manage_url(upload_url: &str, project: &str, version: &str) -> String {
     let (scheme, rest) = upload_url
         .split_once("://")
         .unwrap_or(("https", upload_url));
-    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let authority = authority.strip_prefix("upload.").unwrap_or(authority);
     format!(
         "{scheme}://{authority}/manage/project/{}/release/{version}/",
@@ -461,7 +461,7 @@ pub fn simple_base_from_upload(upload_url: &str) -> String {
     let (scheme, rest) = upload_url
         .split_once("://")
         .unwrap_or(("https", upload_url));
-    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let authority = authority.strip_prefix("upload.").unwrap_or(authority);
     format!("{scheme}://{authority}/simple/")
 }
@@ -693,6 +693,15 @@ mod tests {
                 "0.7.0"
             ),
             "https://example.test/manage/project/mindoff-dataport/release/0.7.0/"
+        );
+        // A query or fragment right after the host is not part of it.
+        assert_eq!(
+            simple_base_from_upload("http://127.0.0.1:8080?token=x"),
+            "http://127.0.0.1:8080/simple/"
+        );
+        assert_eq!(
+            manage_url("https://upload.example.test#top", "p", "1.0"),
+            "https://example.test/manage/project/p/release/1.0/"
         );
     }
 }

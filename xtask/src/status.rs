@@ -759,7 +759,7 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
     if !facts.project.is_empty() {
         match IndexConfig::from_env(sh, root) {
             Ok(config) => {
-                match index::fetch(&config.simple_base, &facts.project) {
+                match config.fetch(&facts.project) {
                     Ok(files) => facts.index = Some(listed_versions(&facts.project, &files)),
                     Err(e) => facts.index_error = Some(clip(&format!("{e:#}"))),
                 }

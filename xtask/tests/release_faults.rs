@@ -219,6 +219,27 @@ fn a_connection_dropped_after_the_first_upload_is_resumed_not_reverted() {
     assert!(!subjects.contains("Revert"), "{subjects}");
 }
 
+/// The same with a password that is also ordinary text (the version
+/// itself): redacting it from twine's report must not hide which file was
+/// delivered, so the run still knows the version is published.
+#[test]
+fn a_password_equal_to_the_version_does_not_hide_an_upload() {
+    let sandbox = Sandbox::new();
+    let password = "0.7.0";
+    let index = Index::start_with_password(password);
+    let dropping = Proxy::start(index.port, Fault::DropSecondUpload);
+    sandbox.plain_tag("v0.7.0");
+    let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, password);
+    cmd.env("TWINE_REPOSITORY_URL", dropping.url());
+    expect(
+        &output(cmd),
+        1,
+        &["not reverted", "resume with `cargo xtask release v***`"],
+    );
+    assert_eq!(index.files().len(), 1);
+    assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
+}
+
 /// After the tag (the GitHub flow), a `pyproject.toml` change lands on
 /// root: refused before any change, by content. Undone (the file equals the
 /// tagged one again, though its path changed twice), and with a pull
@@ -431,6 +452,39 @@ fn credentials_in_the_index_url_stay_out_of_argv_and_output() {
     assert!(!argv.contains(PASSWORD) && !argv.contains(wrong), "{argv}");
     assert!(!argv.contains(&format!("{USER}:")), "{argv}");
     assert_eq!(index.files().len(), 2);
+}
+
+/// The index refuses (403) or fails (500, which twine retries) every
+/// upload with a page echoing the request's headers: the `Authorization:
+/// Basic` value (base64 of `user:password`) is not printed, and a file
+/// twine retried is not taken for a file delivered: nothing reached the
+/// index, so the changelog heading is reverted.
+#[test]
+fn an_index_echoing_the_upload_headers_shows_no_credentials() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    sandbox.plain_tag("v0.7.0");
+    let password = "p@ss:w/rd%20#?&-\u{e9}t\u{e9}";
+    let basic = {
+        // base64 of `uploader:password`, as twine sends it (Latin-1).
+        let mut cmd = Command::new(harness::tools().join("python"));
+        cmd.args([
+            "-c",
+            "import base64, os\nprint(base64.b64encode(os.environ['P'].encode('latin-1')).decode())",
+        ])
+        .env("P", format!("{USER}:{password}"));
+        run_ok(&mut cmd).trim().to_string()
+    };
+    for (status, needle) in [(403, "refused the credentials"), (500, "500")] {
+        let echo = Proxy::start(index.port, Fault::EchoUploads(status));
+        let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, password);
+        cmd.env("TWINE_REPOSITORY_URL", echo.url());
+        let all = expect(&output(cmd), 1, &[needle, "Authorization: Basic ***"]);
+        assert!(!all.contains(&basic) && !all.contains(password), "{all}");
+        assert!(!all.contains("not reverted"), "{all}");
+        assert!(index.files().is_empty());
+        assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("## Recent Changes"));
+    }
 }
 
 /// A shallow clone (`git clone --depth 1`, actions/checkout's default)

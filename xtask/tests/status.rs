@@ -379,3 +379,50 @@ fn a_clone_behind_the_remote_reports_the_remote_files() {
     // The clone itself was not moved.
     assert!(git(&stale, &["status", "-sb"]).contains("behind"));
 }
+
+/// A private index (listing needs the password), its credentials given as
+/// userinfo in XTASK_INDEX_URL: `status` and `release-rollback` read it
+/// with them, as `release` does, instead of being refused and reporting
+/// the index unreadable.
+#[test]
+fn a_private_index_is_read_with_the_index_url_credentials() {
+    let sandbox = Sandbox::new();
+    let index = harness::Index::start_private();
+    sandbox.plain_tag("v0.7.0");
+    let private = |cmd: &mut Command| {
+        cmd.env("TWINE_REPOSITORY_URL", index.url())
+            .env("TWINE_USERNAME", harness::USER)
+            .env("TWINE_PASSWORD", harness::PASSWORD)
+            .env(
+                "XTASK_INDEX_URL",
+                format!(
+                    "http://{}:{}@127.0.0.1:{}/simple/",
+                    harness::USER,
+                    harness::PASSWORD,
+                    index.port
+                ),
+            )
+            .env("XTASK_VERIFY_TIMEOUT", "20")
+            .stdin(Stdio::null());
+    };
+    let mut release = sandbox.xtask(&["release", "v0.7.0"]);
+    private(&mut release);
+    says(&output(release), 0, &["released v0.7.0"]);
+    run_ok(
+        Command::new("git")
+            .args(["pull", "-q"])
+            .current_dir(&sandbox.work),
+    );
+    let mut status = sandbox.xtask(&["status"]);
+    private(&mut status);
+    let out = output(status);
+    let all = text(&out);
+    assert!(all.contains("index newest:      0.7.0"), "{all}");
+    assert!(!all.contains(harness::PASSWORD), "{all}");
+    let mut rollback = sandbox.xtask(&["release-rollback", "v0.7.0", "--dry-run"]);
+    private(&mut rollback);
+    let out = output(rollback);
+    let all = text(&out);
+    assert!(!all.contains("reading the package index"), "{all}");
+    assert!(all.contains("0.7.0 is on the index"), "{all}");
+}

@@ -293,6 +293,20 @@ pub struct Index {
 
 impl Index {
     pub fn start() -> Index {
+        Index::start_with_password(PASSWORD)
+    }
+
+    /// An index whose upload password is `password`.
+    pub fn start_with_password(password: &str) -> Index {
+        Index::start_configured(password, "update")
+    }
+
+    /// A private index: listing and downloading need the password too.
+    pub fn start_private() -> Index {
+        Index::start_configured(PASSWORD, "update,list,download")
+    }
+
+    fn start_configured(password: &str, authenticate: &str) -> Index {
         let bin = tools();
         let dir = TempDir::new("index");
         let packages = dir.path().join("packages");
@@ -309,7 +323,7 @@ ht.set_password(os.environ['HT_USER'], os.environ['HT_PASSWORD'])\nht.save()",
                     path_str(&htpasswd),
                 ])
                 .env("HT_USER", USER)
-                .env("HT_PASSWORD", PASSWORD),
+                .env("HT_PASSWORD", password),
         );
         // Ask the kernel for a free port, then hand it over; retry on a race.
         for _ in 0..5 {
@@ -317,7 +331,7 @@ ht.set_password(os.environ['HT_USER'], os.environ['HT_PASSWORD'])\nht.save()",
             let log = fs::File::create(dir.path().join("server.log")).expect("log file");
             let mut child = Command::new(bin.join("pypi-server"))
                 .args(["run", "-i", "127.0.0.1", "-p", &port.to_string()])
-                .args(["-a", "update", "-P", path_str(&htpasswd)])
+                .args(["-a", authenticate, "-P", path_str(&htpasswd)])
                 .args(["--disable-fallback", "--log-stream", "stderr"])
                 .arg(&packages)
                 .stdout(Stdio::null())

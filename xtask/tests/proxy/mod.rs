@@ -21,6 +21,10 @@ pub enum Fault {
     /// The second upload (POST) gets its connection closed, unanswered;
     /// every later request passes.
     DropSecondUpload,
+    /// Every upload (POST) is answered with this status and a page that
+    /// echoes the request's headers (as debugging proxies and some error
+    /// pages do), without reaching the index.
+    EchoUploads(u16),
 }
 
 pub struct Proxy {
@@ -117,6 +121,17 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
     if method == "POST" {
         let n = shared.posts.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Fault::EchoUploads(status) = shared.fault {
+            let page = format!("<pre>{}</pre>\n", head.join("\n"));
+            let answer = format!(
+                "HTTP/1.1 {status} Echo\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+Connection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let mut client = client;
+            client.write_all(answer.as_bytes())?;
+            return client.flush();
+        }
         if matches!(shared.fault, Fault::DropSecondUpload) && n == 2 {
             // Hang up without an answer: the upload never reaches the index.
             let _ = client.shutdown(std::net::Shutdown::Both);
