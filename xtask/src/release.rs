@@ -1136,14 +1136,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
                     remaining.drain(..=at);
                 }
                 Some((file, _)) => {
-                    let hint = if raw_report.contains("403") || raw_report.contains("401") {
-                        ": the index refused the credentials; check TWINE_USERNAME and \
-TWINE_PASSWORD (or the trusted publisher)"
-                    } else if raw_report.to_ascii_lowercase().contains("connection") {
-                        ": the connection to the index failed"
-                    } else {
-                        ""
-                    };
+                    let hint = release_rules::upload_failure_hint(&raw_report);
                     let which = if file.is_empty() {
                         "twine upload".to_string()
                     } else {

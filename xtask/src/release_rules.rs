@@ -272,6 +272,34 @@ pub enum Upload {
     Failed,
 }
 
+/// What a failed upload's report says went wrong, as a hint to append to
+/// the error (empty when it says nothing recognisable): refused
+/// credentials, a server error on the index's side, or no connection.
+pub fn upload_failure_hint(report: &str) -> &'static str {
+    let lower = report.to_ascii_lowercase();
+    let any = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if any(&[
+        "403 forbidden",
+        "401 unauthorized",
+        "invalid or non-existent authentication",
+    ]) {
+        ": the index refused the credentials; check TWINE_USERNAME and TWINE_PASSWORD (or the \
+trusted publisher)"
+    } else if any(&[
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway timeout",
+        "500 server error",
+    ]) {
+        ": the index answered with a server error (5xx), a fault on its side; try again later"
+    } else if any(&["connection", "timed out", "name or service not known"]) {
+        ": the connection to the index failed"
+    } else {
+        ""
+    }
+}
+
 pub fn upload_outcome(success: bool, output: &str) -> Upload {
     let lower = output.to_ascii_lowercase();
     let exists = lower.contains("already exist")
@@ -541,6 +569,32 @@ Package upload appears to have failed. Retry {n} of 5.\n"
         assert_eq!(
             upload_outcome(false, "ERROR HTTPError: 403 Forbidden"),
             Upload::Failed
+        );
+    }
+
+    #[test]
+    fn a_failed_upload_is_named_by_its_report() {
+        for (report, hint) in [
+            (
+                "HTTPError: 403 Forbidden from http://127.0.0.1:1/\nInvalid or non-existent authentication information.",
+                "refused the credentials",
+            ),
+            ("HTTPError: 401 Unauthorized from http://127.0.0.1:1/", "refused the credentials"),
+            (
+                "Received \"500: Internal Server Error\" Package upload appears to have failed.  Retry 1 of 5\nHTTPError: 500 Internal Server Error from http://127.0.0.1:1/",
+                "server error (5xx)",
+            ),
+            ("HTTPError: 502 Bad Gateway from http://127.0.0.1:1/", "server error (5xx)"),
+            (
+                "ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded (Connection refused)",
+                "connection to the index failed",
+            ),
+        ] {
+            assert!(upload_failure_hint(report).contains(hint), "{report}");
+        }
+        assert_eq!(
+            upload_failure_hint("HTTPError: 400 Bad Request: invalid metadata"),
+            ""
         );
     }
 }
