@@ -1288,7 +1288,10 @@ Resume with `cargo xtask release {tag}`",
         Ok(match outcome {
             Committed::Pushed => format!("`## {tag}` is `## {}` again", changelog::RECENT),
             Committed::Planned => "planned".into(),
-            _ => format!("nothing to revert: `## {}` is in place", changelog::RECENT),
+            _ => format!(
+                "nothing to revert: `{}` has no `## {tag}`",
+                self.opts.branch
+            ),
         })
     }
 
@@ -1315,6 +1318,12 @@ first"
                 .git
                 .show_text(&base, changelog::FILE, changelog::FILE)?
                 .unwrap_or_default();
+            if changelog::section(&before, self.tag()).is_none() {
+                // The release never put its heading on root (it stopped
+                // before its changelog step, e.g. validate refused the
+                // tag): nothing of it to revert, whatever else is there.
+                return Ok(Committed::Nothing);
+            }
             let after = match changelog::revert(&before, self.tag())? {
                 Edit::Unchanged => return Ok(Committed::Nothing),
                 Edit::Changed(after) => after,

@@ -16,6 +16,12 @@
 //!   of being installed in every job;
 //! - the `xtask` job's `cargo build` reuses an earlier build's dependencies
 //!   (see `CARGO_TARGET`): it still compiles the checked-out xtask crate.
+//!
+//! Re-runs are GitHub's: "Re-run all jobs" is a new attempt of the same
+//! event, "Re-run failed jobs" one that runs the failed jobs and every job
+//! needing them while the others keep their results and outputs; either
+//! way the run's artifacts stay. Several runs (two tags) can be driven
+//! job by job in any interleaving.
 
 mod harness;
 mod stub;
@@ -27,7 +33,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use harness::yaml::workflow;
@@ -505,6 +512,9 @@ struct Fixture {
     sandbox: Sandbox,
     index: Index,
     exchange: Stub,
+    /// Uploads from this one on (counting from 1) are refused with a 503,
+    /// without reaching the index; `usize::MAX`: none is.
+    refuse_uploads_from: Arc<AtomicUsize>,
     tag: String,
     version: String,
 }
@@ -530,11 +540,13 @@ impl Fixture {
         let tag = format!("v{version}");
         sandbox.plain_tag(&tag);
         let index = Index::start();
-        let exchange = exchange(&index, &tag);
+        let refuse_uploads_from = Arc::new(AtomicUsize::new(usize::MAX));
+        let exchange = exchange(&index, refuse_uploads_from.clone());
         Fixture {
             sandbox,
             index,
             exchange,
+            refuse_uploads_from,
             tag,
             version,
         }
@@ -551,10 +563,12 @@ impl Fixture {
 
 /// The trusted-publishing exchange in front of the real pypiserver, as in
 /// github.rs: the OIDC calls are answered here (an ID token names the
-/// job's environment; only one from the trusted environment is exchanged),
-/// everything else is forwarded, and an upload gets through only with the
-/// minted token (swapped for the index's real credentials).
-fn exchange(index: &Index, tag: &str) -> Stub {
+/// job's tag and environment; only one issued for the trusted environment
+/// is exchanged), everything else is forwarded, and an upload gets through
+/// only with the minted token (swapped for the index's real credentials).
+/// Uploads from the `refuse_from`-th on are answered 503, as an index
+/// that fails mid-release.
+fn exchange(index: &Index, refuse_from: Arc<AtomicUsize>) -> Stub {
     let port = index.port;
     let upstream = format!(
         "Basic {}",
@@ -564,37 +578,51 @@ fn exchange(index: &Index, tag: &str) -> Stub {
         "Basic {}",
         stub::base64(format!("__token__:{MINTED}").as_bytes())
     );
-    let tag = tag.to_string();
+    let trusted: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let uploads = AtomicUsize::new(0);
     Stub::start(move |req| match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/_/oidc/audience") => Reply::Json(200, r#"{"audience":"local index"}"#.into()),
         ("GET", p) if p.starts_with("/id-token") => {
             if req.header("authorization") != Some(&format!("bearer {REQUEST_TOKEN}")) {
                 return Reply::Json(403, r#"{"message":"bad request token"}"#.into());
             }
-            let environment = p
-                .split(['?', '&'])
-                .find_map(|kv| kv.strip_prefix("environment="))
-                .unwrap_or_default();
-            Reply::Json(
-                200,
-                json!({ "value": id_token(&tag, environment) }).to_string(),
-            )
+            let query = |key: &str| {
+                p.split(['?', '&'])
+                    .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let (tag, environment) = (query("tag"), query("environment"));
+            let token = id_token(&tag, &environment);
+            if environment == TRUSTED_ENVIRONMENT {
+                trusted.lock().expect("tokens").push(token.clone());
+            }
+            Reply::Json(200, json!({ "value": token }).to_string())
         }
         ("POST", "/_/oidc/mint-token") => {
-            if req
-                .body_text()
-                .contains(&id_token(&tag, TRUSTED_ENVIRONMENT))
+            let body = req.body_text();
+            if trusted
+                .lock()
+                .expect("tokens")
+                .iter()
+                .any(|t| body.contains(t.as_str()))
             {
                 Reply::Json(200, json!({ "token": MINTED }).to_string())
             } else {
                 Reply::Json(422, r#"{"message":"Token request failed","errors":[{"code":"invalid-publisher","description":"no trusted publisher for these claims"}]}"#.into())
             }
         }
-        ("POST", _) => Reply::Forward {
-            port,
-            authorization: (req.header("authorization") == Some(minted.as_str()))
-                .then(|| upstream.clone()),
-        },
+        ("POST", _) => {
+            let n = uploads.fetch_add(1, Ordering::SeqCst) + 1;
+            if n >= refuse_from.load(Ordering::SeqCst) {
+                return Reply::Json(503, r#"{"message":"the index is unavailable"}"#.into());
+            }
+            Reply::Forward {
+                port,
+                authorization: (req.header("authorization") == Some(minted.as_str()))
+                    .then(|| upstream.clone()),
+            }
+        }
         _ => Reply::Forward {
             port,
             authorization: None,
@@ -614,7 +642,7 @@ fn exchange(index: &Index, tag: &str) -> Stub {
 /// are reused (one cold build, ~30 s, the first time ever). The workflow's
 /// `cp target/debug/xtask` then copies what that build produced. Sharing
 /// the test's own target/ instead would make the clone's build replace the
-/// binary the tests are running. `TARGET_LOCK` keeps the three tests'
+/// binary the tests are running. `TARGET_LOCK` keeps the tests'
 /// builds (and the copy after each) from interleaving.
 fn cargo_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("cd-jobs-cargo-target")
@@ -663,6 +691,10 @@ impl JobRecord {
 
 struct Runner<'a> {
     fx: &'a Fixture,
+    /// The release this run is for (its event's tag).
+    tag: String,
+    /// GitHub's run attempt: 1, then one more per re-run.
+    attempt: u32,
     wf: Value,
     dir: PathBuf,
     event_path: PathBuf,
@@ -687,6 +719,11 @@ const KEPT_VARS: &[&str] = &[
 
 impl<'a> Runner<'a> {
     fn new(fx: &'a Fixture) -> Runner<'a> {
+        Runner::for_tag(fx, &fx.tag)
+    }
+
+    /// The run a published release of `tag` starts.
+    fn for_tag(fx: &'a Fixture, tag: &str) -> Runner<'a> {
         let wf = workflow("cd.yml");
         check_keys(
             &wf,
@@ -701,13 +738,13 @@ impl<'a> Runner<'a> {
             "cd.yml no longer runs on a published release: {}",
             wf["on"]
         );
-        let dir = fx.sandbox.dir.path().join("actions");
+        let dir = fx.sandbox.dir.path().join(format!("actions-{tag}"));
         fs::create_dir_all(dir.join("artifacts")).expect("mkdir artifacts");
         let event = json!({
             "action": "published",
             "release": {
-                "tag_name": fx.tag,
-                "name": fx.tag,
+                "tag_name": tag,
+                "name": tag,
                 "draft": false,
                 "prerelease": false,
             },
@@ -717,6 +754,8 @@ impl<'a> Runner<'a> {
         fs::write(&event_path, event.to_string()).expect("writing the event");
         Runner {
             fx,
+            tag: tag.to_string(),
+            attempt: 1,
             wf,
             dir,
             event_path,
@@ -783,6 +822,48 @@ impl<'a> Runner<'a> {
             }
         }
         panic!("no job {last}");
+    }
+
+    /// GitHub's "Re-run all jobs": a new attempt of the same event; the
+    /// run's artifacts stay (an upload with `overwrite` replaces them).
+    fn rerun_all(&mut self) {
+        self.attempt += 1;
+        self.records.clear();
+    }
+
+    /// GitHub's "Re-run failed jobs": a new attempt that runs the failed
+    /// jobs and every job needing them (directly or not) again; the other
+    /// jobs keep their results and outputs, and the artifacts stay.
+    fn rerun_failed(&mut self) {
+        self.attempt += 1;
+        let mut again: Vec<String> = self
+            .records
+            .iter()
+            .filter(|(_, r)| r.result == "failure")
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert!(!again.is_empty(), "no job failed:\n{}", self.summary());
+        loop {
+            let more: Vec<String> = self
+                .order()
+                .into_iter()
+                .filter(|j| !again.contains(j) && self.needs(j).iter().any(|n| again.contains(n)))
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            again.extend(more);
+        }
+        for job in again {
+            self.records.remove(&job);
+        }
+    }
+
+    /// Runs `job` unless it ran in this attempt already.
+    fn run_pending(&mut self, job: &str) {
+        if !self.records.contains_key(job) {
+            self.run_job(job);
+        }
     }
 
     fn record(&self, job: &str) -> &JobRecord {
@@ -893,7 +974,11 @@ impl<'a> Runner<'a> {
             .any(|l| l.trim_start().starts_with("cargo "));
         let _target = compiles.then(|| TARGET_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
 
-        let root = self.dir.join("jobs").join(name);
+        let root = self
+            .dir
+            .join("jobs")
+            .join(self.attempt.to_string())
+            .join(name);
         let (workspace, temp, files) = (root.join("work"), root.join("temp"), root.join("files"));
         for d in [&workspace, &temp, &files] {
             fs::create_dir_all(d).expect("job directories");
@@ -1077,7 +1162,7 @@ impl<'a> Runner<'a> {
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
-        let tag = &self.fx.tag;
+        let tag = &self.tag;
         for (k, v) in [
             ("CI", "true".to_string()),
             ("GITHUB_ACTIONS", "true".into()),
@@ -1088,6 +1173,7 @@ impl<'a> Runner<'a> {
             ("GITHUB_REF_TYPE", "tag".into()),
             ("GITHUB_REPOSITORY", "o/r".into()),
             ("GITHUB_WORKFLOW", "CD".into()),
+            ("GITHUB_RUN_ATTEMPT", self.attempt.to_string()),
             ("GITHUB_JOB", name.into()),
             ("GITHUB_WORKSPACE", path_str(&workspace).into()),
             ("RUNNER_TEMP", path_str(&temp).into()),
@@ -1115,7 +1201,7 @@ impl<'a> Runner<'a> {
             env.insert(
                 "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
                 format!(
-                    "{}/id-token?api-version=2.0&environment={environment}",
+                    "{}/id-token?api-version=2.0&environment={environment}&tag={tag}",
                     self.fx.exchange.url()
                 ),
             );
@@ -1710,4 +1796,510 @@ fn a_tampered_dist_artifact_is_refused_before_publishing() {
         format!("Revert the {tag} changelog heading: not published")
     );
     assert!(fx.index.files().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Re-runs and releases close together: what maintainers meet with GitHub's
+// "Re-run all jobs" / "Re-run failed jobs" and with two tags at once.
+
+/// The index's files (of every version) with the sha256 of their bytes.
+fn index_files(fx: &Fixture) -> BTreeMap<String, String> {
+    fx.index
+        .files()
+        .into_iter()
+        .map(|f| {
+            let sha = sha256_of(&fx.index.packages.join(&f));
+            (f, sha)
+        })
+        .collect()
+}
+
+/// The files and sha256 the build job recorded as its output.
+fn recorded_files(run: &Runner) -> BTreeMap<String, String> {
+    run.output("build", "sha256")
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (file, sha) = pair.split_once('=').expect("FILE=SHA256");
+            (file.to_string(), sha.to_string())
+        })
+        .collect()
+}
+
+/// Upload requests that reached the exchange (accepted or refused).
+fn uploads(fx: &Fixture) -> usize {
+    fx.exchange
+        .seen()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/")
+        .count()
+}
+
+fn remote_rev(fx: &Fixture, rev: &str) -> String {
+    git(&fx.sandbox.remote, &["rev-parse", rev])
+}
+
+/// Each job's result, in the workflow's order.
+fn results(run: &Runner) -> Vec<(String, &'static str)> {
+    run.order()
+        .into_iter()
+        .filter(|j| run.records.contains_key(j))
+        .map(|j| {
+            let r = run.result(&j);
+            (j, r)
+        })
+        .collect()
+}
+
+fn assert_released(run: &Runner) {
+    let all = run.summary();
+    for job in ["xtask", "commits", "build", "publish", "docs"] {
+        assert_eq!(run.result(job), "success", "{job}:\n{all}");
+    }
+    assert_eq!(run.result("revert"), "skipped", "{all}");
+}
+
+/// The log of one step of a job.
+fn step_log(run: &Runner, job: &str, step: &str) -> String {
+    run.record(job)
+        .steps
+        .iter()
+        .find(|s| s.name == step)
+        .unwrap_or_else(|| panic!("{job} has no step {step}:\n{}", run.summary()))
+        .log
+        .clone()
+}
+
+/// The maintainer's clone, up to date with the remote's root.
+fn pull(fx: &Fixture) {
+    git(
+        &fx.sandbox.work,
+        &["pull", "-q", "--ff-only", "origin", "root"],
+    );
+}
+
+#[test]
+fn rerunning_a_released_workflow_is_a_no_op_even_after_root_moved_on() {
+    let fx = Fixture::new();
+    let tag = fx.tag.clone();
+    let mut run = Runner::new(&fx);
+    run.run_remaining();
+    assert_released(&run);
+    let release_commit = run.output("commits", "commit");
+    let files = recorded_files(&run);
+    assert_eq!(index_files(&fx), files, "{}", run.summary());
+    let (refs, sent) = (fx.remote_refs(), uploads(&fx));
+    assert_eq!(sent, 2);
+    let docs = remote_rev(&fx, "docs");
+
+    // 1. "Re-run all jobs", same event: every job succeeds doing nothing.
+    run.rerun_all();
+    run.run_remaining();
+    assert_released(&run);
+    let all = run.summary();
+    assert!(
+        step_log(&run, "commits", "Validate").contains(&format!("{tag} is already released")),
+        "{all}"
+    );
+    assert_eq!(run.output("commits", "commit"), release_commit, "{all}");
+    // The same tagged source builds the same bytes.
+    assert_eq!(recorded_files(&run), files, "{all}");
+    assert!(
+        step_log(&run, "publish", "Publish").contains("every file is already on the index"),
+        "{all}"
+    );
+    // No commit on root, no tag, no docs commit: the docs job rebuilt the
+    // series' pages, found them identical and pushed nothing.
+    assert_eq!(fx.remote_refs(), refs, "the remote changed:\n{all}");
+    assert_eq!(remote_rev(&fx, "docs"), docs);
+    assert!(
+        step_log(&run, "docs", "Deploy the docs").contains("unchanged: nothing to push"),
+        "{all}"
+    );
+    assert_eq!(uploads(&fx), sent, "a re-run uploaded:\n{all}");
+    assert_eq!(index_files(&fx), files);
+
+    // 2. A pull request lands on root after the release: a changelog entry
+    // and a code change. Re-running the release is still a no-op.
+    pull(&fx);
+    add_changelog_entry(&fx.sandbox.work, "A late entry merged after the release");
+    let code = fx.sandbox.work.join("src/mindoff_dataport/__init__.py");
+    let mut text = fs::read_to_string(&code).expect("reading __init__.py");
+    text.push_str("\n# changed after the release\n");
+    fs::write(&code, text).expect("writing __init__.py");
+    fx.sandbox
+        .commit_and_push("A change merged after the release");
+    let merged = remote_rev(&fx, "root");
+    let refs = fx.remote_refs();
+
+    run.rerun_all();
+    run.run_remaining();
+    assert_released(&run);
+    let all = run.summary();
+    assert_eq!(run.output("commits", "commit"), release_commit, "{all}");
+    assert_eq!(recorded_files(&run), files, "{all}");
+    assert_eq!(fx.remote_refs(), refs, "the remote changed:\n{all}");
+    assert_eq!(remote_rev(&fx, "root"), merged);
+    assert_eq!(remote_rev(&fx, "docs"), docs, "{all}");
+    assert_eq!(uploads(&fx), sent, "a re-run uploaded:\n{all}");
+    assert_eq!(index_files(&fx), files);
+    // The late entry stays under `## Recent Changes`, above the release.
+    let log = fx.remote_file("root", "CHANGELOG.md");
+    let recent = log
+        .find("\n## Recent Changes\n")
+        .expect("## Recent Changes");
+    let entry = log
+        .find("A late entry merged after the release")
+        .expect("the late entry");
+    let released = log.find(&format!("\n## {tag}\n")).expect("the release");
+    assert!(recent < entry && entry < released, "{log}");
+}
+
+#[test]
+fn publish_failing_midway_completes_with_rerun_failed_jobs() {
+    let fx = Fixture::new();
+    // The index takes the first file, then fails (503) on the second.
+    fx.refuse_uploads_from.store(2, Ordering::SeqCst);
+    let mut run = Runner::new(&fx);
+    run.run_remaining();
+    let all = run.summary();
+    for job in ["xtask", "commits", "build"] {
+        assert_eq!(run.result(job), "success", "{job}:\n{all}");
+    }
+    let publish = run.record("publish");
+    assert_eq!(publish.result, "failure", "{all}");
+    assert_eq!(
+        publish.failed_step().map(|s| s.name.as_str()),
+        Some("Publish"),
+        "{all}"
+    );
+    assert_eq!(run.output("publish", "started"), "true", "{all}");
+    // Published (one file accepted): never reverted; docs wait.
+    assert_eq!(run.result("docs"), "skipped", "{all}");
+    assert_eq!(run.result("revert"), "skipped", "{all}");
+    let files = recorded_files(&run);
+    let on_index = index_files(&fx);
+    assert_eq!(on_index.len(), 1, "{all}");
+    assert!(
+        on_index.iter().all(|(f, sha)| files.get(f) == Some(sha)),
+        "{on_index:?} vs {files:?}"
+    );
+    let failed = step_log(&run, "publish", "Publish");
+    assert!(failed.contains("it is published, not reverted"), "{failed}");
+    let release_commit = run.output("commits", "commit");
+    let refs = fx.remote_refs();
+    let sent = uploads(&fx);
+    let first = (run.output("xtask", "sha256"), run.output("build", "sha256"));
+
+    // The index recovers; "Re-run failed jobs": publish and what needs it,
+    // with the xtask, commits and build jobs' outputs as they were.
+    fx.refuse_uploads_from.store(usize::MAX, Ordering::SeqCst);
+    run.rerun_failed();
+    assert_eq!(
+        results(&run),
+        [
+            ("xtask", "success"),
+            ("commits", "success"),
+            ("build", "success")
+        ]
+        .map(|(j, r)| (j.to_string(), r)),
+        "only the failed job and its dependents run again"
+    );
+    run.run_remaining();
+    assert_released(&run);
+    let all = run.summary();
+    assert_eq!(
+        (run.output("xtask", "sha256"), run.output("build", "sha256")),
+        first
+    );
+    assert!(
+        step_log(&run, "publish", "Publish").contains("uploaded 1 file(s)"),
+        "{all}"
+    );
+    // Both files once, with the recorded sha256; the re-run sent only the
+    // missing one.
+    assert_eq!(index_files(&fx), files, "{all}");
+    assert_eq!(uploads(&fx), sent + 1, "{all}");
+    // root: the release commits only, nothing reverted; docs deployed.
+    let tag = &fx.tag;
+    assert_eq!(remote_rev(&fx, "root"), release_commit);
+    assert!(fx
+        .remote_file("root", "CHANGELOG.md")
+        .contains(&format!("\n## {tag}\n")));
+    let series = fx.version.rsplit_once('.').expect("X.Y.Z").0.to_string();
+    assert_eq!(
+        fx.sandbox.remote_docs_versions(),
+        vec![(series, vec!["latest-release".to_string()])],
+        "{all}"
+    );
+    // Only the docs branch is new on the remote.
+    let before: Vec<&str> = refs.lines().collect();
+    let after = fx.remote_refs();
+    let new: Vec<&str> = after.lines().filter(|l| !before.contains(l)).collect();
+    assert!(
+        new.len() == 1 && new[0].ends_with("refs/heads/docs"),
+        "{new:?}\n{all}"
+    );
+}
+
+/// A pre-receive hook on the bare remote that refuses, once, a push whose
+/// new root tip is a release's version commit.
+fn refuse_version_push_once(fx: &Fixture) -> PathBuf {
+    let marker = fx.sandbox.dir.path().join("refuse-version-push");
+    fs::write(&marker, "").expect("the hook's marker");
+    let hook = fx.sandbox.remote.join("hooks").join("pre-receive");
+    fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nwhile read old new ref; do\n  if [ -f '{m}' ] && [ \"$ref\" = refs/heads/root ] \
+&& git log -1 --format=%s \"$new\" | grep -q ': version '; then\n    rm -f '{m}'\n    \
+echo 'the test hook refuses this push' >&2\n    exit 1\n  fi\ndone\n",
+            m = path_str(&marker)
+        ),
+    )
+    .expect("writing the hook");
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).expect("chmod the hook");
+    marker
+}
+
+#[test]
+fn a_refused_version_push_is_reverted_and_a_full_rerun_releases() {
+    let fx = Fixture::new();
+    let tag = fx.tag.clone();
+    let marker = refuse_version_push_once(&fx);
+    let tagged = remote_rev(&fx, &format!("{tag}^{{commit}}"));
+    let mut run = Runner::new(&fx);
+    run.run_remaining();
+    let all = run.summary();
+    assert!(!marker.exists(), "the hook never refused:\n{all}");
+    let commits = run.record("commits");
+    assert_eq!(commits.result, "failure", "{all}");
+    assert_eq!(
+        commits.failed_step().map(|s| s.name.as_str()),
+        Some("Version"),
+        "{all}"
+    );
+    assert_eq!(run.output("commits", "commit"), "", "{all}");
+    for job in ["build", "publish", "docs"] {
+        assert_eq!(run.result(job), "skipped", "{job}:\n{all}");
+    }
+    // Publishing never started: revert runs and puts the heading back.
+    assert_eq!(run.result("revert"), "success", "{all}");
+    let subjects = git(
+        &fx.sandbox.remote,
+        &["log", "--format=%s", &format!("{tagged}..root")],
+    );
+    assert_eq!(
+        subjects,
+        format!("Revert the {tag} changelog heading: not published\nRelease {tag}: changelog"),
+        "{all}"
+    );
+    for file in ["CHANGELOG.md", "pyproject.toml"] {
+        assert_eq!(
+            fx.remote_file("root", file),
+            fx.remote_file(&tag, file),
+            "{file} on root is not the tagged one:\n{all}"
+        );
+    }
+    assert!(fx.index.files().is_empty(), "{:?}", fx.index.files());
+    assert!(
+        git(&fx.sandbox.remote, &["branch", "--list", "docs"]).is_empty(),
+        "{all}"
+    );
+
+    // The fault is gone; "Re-run all jobs" releases cleanly.
+    run.rerun_all();
+    run.run_remaining();
+    assert_released(&run);
+    let all = run.summary();
+    let subjects = git(
+        &fx.sandbox.remote,
+        &["log", "--format=%s", &format!("{tagged}..root")],
+    );
+    assert_eq!(
+        subjects,
+        format!(
+            "Release {tag}: version {}\nRelease {tag}: changelog\n\
+Revert the {tag} changelog heading: not published\nRelease {tag}: changelog",
+            fx.version
+        ),
+        "{all}"
+    );
+    assert_eq!(run.output("commits", "commit"), remote_rev(&fx, "root"));
+    assert_eq!(index_files(&fx), recorded_files(&run), "{all}");
+    assert_eq!(uploads(&fx), 2, "{all}");
+    let log = fx.remote_file("root", "CHANGELOG.md");
+    assert!(log.contains(&format!("\n## {tag}\n")), "{log}");
+    assert!(!log.contains("## Recent Changes"), "{log}");
+}
+
+/// Two runs, job by job: a's xtask, b's xtask, a's commits, b's commits, …
+fn interleaved(a: &mut Runner, b: &mut Runner) {
+    for job in a.order() {
+        a.run_pending(&job);
+        b.run_pending(&job);
+    }
+}
+
+#[test]
+fn two_tags_published_close_together_run_interleaved() {
+    let fx = Fixture::new();
+    let (a_tag, a_version) = (fx.tag.clone(), fx.version.clone());
+    let series = a_version.rsplit_once('.').expect("X.Y.Z").0.to_string();
+    let b_version = format!("{series}.1");
+    let b_tag = format!("v{b_version}");
+    // A pull request lands after a's tag; b is tagged on it, and both
+    // GitHub Releases are published before either run reaches its commits.
+    add_changelog_entry(&fx.sandbox.work, "Merged between the two tags");
+    fx.sandbox
+        .commit_and_push("Changelog: merged between the two tags");
+    fx.sandbox.plain_tag(&b_tag);
+    let mut a = Runner::for_tag(&fx, &a_tag);
+    let mut b = Runner::for_tag(&fx, &b_tag);
+    interleaved(&mut a, &mut b);
+    let all = format!("{}\n{}", a.summary(), b.summary());
+
+    // a validated first, but a newer tag exists: refused, in the log.
+    let commits = a.record("commits");
+    assert_eq!(commits.result, "failure", "{all}");
+    assert_eq!(
+        commits.failed_step().map(|s| s.name.as_str()),
+        Some("Validate"),
+        "{all}"
+    );
+    let refusal = step_log(&a, "commits", "Validate");
+    assert!(
+        refusal.contains(&format!("{a_tag} is not newer than every release: {b_tag}")),
+        "{refusal}"
+    );
+    for job in ["build", "publish", "docs"] {
+        assert_eq!(a.result(job), "skipped", "{job}:\n{all}");
+    }
+    // a's revert has nothing to undo and changes nothing.
+    assert_eq!(a.result("revert"), "success", "{all}");
+    let revert = step_log(&a, "revert", "Revert");
+    assert!(
+        revert.contains(&format!("nothing to revert: `root` has no `## {a_tag}`")),
+        "{revert}"
+    );
+
+    // b is released, with its own files only.
+    assert_released(&b);
+    let files = recorded_files(&b);
+    assert!(
+        files.len() == 2 && files.keys().all(|f| f.contains(&b_version)),
+        "{files:?}"
+    );
+    assert_eq!(index_files(&fx), files, "{all}");
+    let log = fx.remote_file("root", "CHANGELOG.md");
+    assert!(!log.contains(&format!("## {a_tag}")), "{log}");
+    assert!(!log.contains("## Recent Changes"), "{log}");
+    let section = &log[log.find(&format!("\n## {b_tag}\n")).expect("b's heading")..];
+    for entry in [
+        "Run cd.yml job by job in the tests",
+        "Merged between the two tags",
+    ] {
+        assert!(section.contains(entry), "{log}");
+    }
+    assert_eq!(b.output("commits", "commit"), remote_rev(&fx, "root"));
+    assert!(fx
+        .remote_file("root", "pyproject.toml")
+        .contains(&format!("version = \"{b_version}\"")));
+    assert_eq!(
+        fx.sandbox.remote_docs_versions(),
+        vec![(series, vec!["latest-release".to_string()])],
+        "{all}"
+    );
+}
+
+#[test]
+fn a_tag_pushed_while_an_earlier_release_runs_is_published_after_it() {
+    let fx = Fixture::new();
+    let (a_tag, a_version) = (fx.tag.clone(), fx.version.clone());
+    let series = a_version.rsplit_once('.').expect("X.Y.Z").0.to_string();
+    let b_version = format!("{series}.1");
+    let b_tag = format!("v{b_version}");
+    let mut a = Runner::for_tag(&fx, &a_tag);
+    a.run_through("commits");
+    assert_eq!(a.result("commits"), "success", "{}", a.summary());
+    // Right after a's release commits, a pull request lands and b is
+    // tagged on it and published; from there the runs go job by job.
+    pull(&fx);
+    add_changelog_entry(&fx.sandbox.work, "Merged while the earlier release ran");
+    fx.sandbox
+        .commit_and_push("Changelog: merged while the earlier release ran");
+    fx.sandbox.plain_tag(&b_tag);
+    let mut b = Runner::for_tag(&fx, &b_tag);
+    interleaved(&mut a, &mut b);
+    let all = format!("{}\n{}", a.summary(), b.summary());
+    assert_released(&a);
+    assert_released(&b);
+
+    // Each version has its own files, with its own build's sha256, and a
+    // went up before b.
+    let (a_files, b_files) = (recorded_files(&a), recorded_files(&b));
+    assert!(
+        a_files.keys().all(|f| f.contains(&format!("-{a_version}")))
+            && b_files.keys().all(|f| f.contains(&format!("-{b_version}"))),
+        "{a_files:?} {b_files:?}"
+    );
+    let mut both = a_files.clone();
+    both.extend(b_files.clone());
+    assert_eq!(both.len(), 4);
+    assert_eq!(index_files(&fx), both, "{all}");
+    let sent: Vec<String> = fx
+        .exchange
+        .seen()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/")
+        .map(|r| {
+            let body = r.body_text();
+            if body.contains(&format!("-{a_version}")) {
+                a_version.clone()
+            } else {
+                b_version.clone()
+            }
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [&a_version, &a_version, &b_version, &b_version].map(|v| v.to_string()),
+        "{all}"
+    );
+
+    // root: a's release commits, the merge, b's release commits; each
+    // run recorded its own release commit.
+    let subjects = git(
+        &fx.sandbox.remote,
+        &["log", "--format=%s", &format!("{a_tag}..root")],
+    );
+    assert_eq!(
+        subjects,
+        format!(
+            "Release {b_tag}: version {b_version}\nRelease {b_tag}: changelog\n\
+Changelog: merged while the earlier release ran\n\
+Release {a_tag}: version {a_version}\nRelease {a_tag}: changelog"
+        ),
+        "{all}"
+    );
+    assert_eq!(b.output("commits", "commit"), remote_rev(&fx, "root"));
+    assert_eq!(
+        a.output("commits", "commit"),
+        remote_rev(&fx, &format!("{b_tag}^{{commit}}~1"))
+    );
+    let log = fx.remote_file("root", "CHANGELOG.md");
+    let (b_at, a_at) = (
+        log.find(&format!("\n## {b_tag}\n")).expect("b's heading"),
+        log.find(&format!("\n## {a_tag}\n")).expect("a's heading"),
+    );
+    let late = log
+        .find("Merged while the earlier release ran")
+        .expect("b's entry");
+    assert!(b_at < late && late < a_at, "{log}");
+    assert!(!log.contains("## Recent Changes"), "{log}");
+    assert_eq!(
+        fx.sandbox.remote_docs_versions(),
+        vec![(series, vec!["latest-release".to_string()])],
+        "{all}"
+    );
 }
