@@ -102,20 +102,17 @@ fn tag_then_release_publishes_the_tagged_commit() {
     assert_eq!(version, "0.7.0");
 
     // A finished release re-runs as a no-op; so does the tag.
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already released"), "{}", text(&out));
-    let out = output(with_index(
-        sandbox.xtask(&["tag", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already released"), "{}", text(&out));
+    let already_released = |command: &str| {
+        let out = output(with_index(
+            sandbox.xtask(&[command, "v0.7.0"]),
+            &index,
+            PASSWORD,
+        ));
+        assert!(out.status.success(), "{command}: {}", text(&out));
+        assert!(text(&out).contains("already released"), "{}", text(&out));
+    };
+    already_released("release");
+    already_released("tag");
 
     // Later code and changelog commits on root: a CD re-run of the tag,
     // whole or step by step, still says "already released" and pushes nothing.
@@ -153,13 +150,7 @@ fn tag_then_release_publishes_the_tagged_commit() {
     // edited file re-runs the finished release as a no-op too.
     git(&sandbox.work, &["checkout", "-q", "--detach", "HEAD~1"]);
     fs::write(sandbox.work.join("scratch.txt"), "local notes\n").expect("write");
-    let out = output(with_index(
-        sandbox.xtask(&["release", "v0.7.0"]),
-        &index,
-        PASSWORD,
-    ));
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("already released"), "{}", text(&out));
+    already_released("release");
     assert_eq!(git(&sandbox.remote, &["rev-parse", "root"]), root_before);
 }
 
@@ -840,6 +831,27 @@ fn release_from_a_detached_head_is_refused_until_released() {
     assert!(index.files().is_empty(), "{:?}", index.files());
 }
 
+/// `COMMAND v0.7.0 --dry-run` refuses (exit 2, saying `needle`) without
+/// moving any ref of the clone, and the real run refuses the same way.
+fn refused_alike_with_and_without_dry_run(
+    sandbox: &Sandbox,
+    index: &Index,
+    command: &str,
+    needle: &str,
+) {
+    let refs_before = git(&sandbox.work, &["for-each-ref"]);
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec![command, "v0.7.0"];
+        args.extend_from_slice(extra);
+        let out = output(with_index(sandbox.xtask(&args), index, PASSWORD));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(needle), "{args:?}: {}", text(&out));
+        if !extra.is_empty() {
+            assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
+        }
+    }
+}
+
 /// `tag --dry-run` in a clone whose view of the remote is stale (another
 /// clone pushed since the last fetch) refuses as the real run will,
 /// without moving any ref to find out.
@@ -851,21 +863,7 @@ fn tag_dry_run_in_a_stale_clone_refuses_like_the_real_run() {
     harness::add_changelog_entry(&other, "🧹 Pushed from elsewhere");
     git(&other, &["commit", "-qam", "Elsewhere"]);
     git(&other, &["push", "-q", "origin", "root"]);
-    let refs_before = git(&sandbox.work, &["for-each-ref"]);
-    for extra in [&["--dry-run"][..], &[]] {
-        let mut args = vec!["tag", "v0.7.0"];
-        args.extend_from_slice(extra);
-        let out = output(with_index(sandbox.xtask(&args), &index, PASSWORD));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("not in sync"),
-            "{args:?}: {}",
-            text(&out)
-        );
-        if !extra.is_empty() {
-            assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
-        }
-    }
+    refused_alike_with_and_without_dry_run(&sandbox, &index, "tag", "not in sync");
 }
 
 /// `release --dry-run` plans from the remote's branch as it is now, as the
@@ -881,20 +879,6 @@ fn release_dry_run_plans_from_the_remote_as_it_is_now() {
     git(&other, &["add", "."]);
     git(&other, &["commit", "-qm", "Code after the tag"]);
     git(&other, &["push", "-q", "origin", "root"]);
-    let refs_before = git(&sandbox.work, &["for-each-ref"]);
-    for extra in [&["--dry-run"][..], &[]] {
-        let mut args = vec!["release", "v0.7.0"];
-        args.extend_from_slice(extra);
-        let out = output(with_index(sandbox.xtask(&args), &index, PASSWORD));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        assert!(
-            text(&out).contains("has changes since v0.7.0"),
-            "{args:?}: {}",
-            text(&out)
-        );
-        if !extra.is_empty() {
-            assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
-        }
-    }
+    refused_alike_with_and_without_dry_run(&sandbox, &index, "release", "has changes since v0.7.0");
     assert!(index.files().is_empty());
 }
