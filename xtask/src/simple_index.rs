@@ -37,18 +37,49 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-/// `(normalized project, version)` of a wheel or sdist file name.
+/// `(normalized project, version)` of a wheel or sdist file name, the
+/// version in the three-part form the tags use (`release_version`).
 pub fn file_version(filename: &str) -> Option<(String, String)> {
     if let Some(stem) = filename.strip_suffix(".whl") {
         let mut parts = stem.split('-');
         let (name, version) = (parts.next()?, parts.next()?);
-        return Some((normalize(name), version.to_string()));
+        return Some((normalize(name), release_version(version)));
     }
     let stem = [".tar.gz", ".zip"]
         .iter()
         .find_map(|ext| filename.strip_suffix(ext))?;
     let (name, version) = stem.rsplit_once('-')?;
-    Some((normalize(name), version.to_string()))
+    Some((normalize(name), release_version(version)))
+}
+
+/// A listed version with its release segment as the tags spell it: PEP 440
+/// compares `0.7`, `0.07.0` and `0.7.0.0` equal to `0.7.0`, so an upload
+/// made by other tools under such a name is the same version. Leading zeros
+/// go, short releases get `.0`s up to three parts, zero parts beyond three
+/// go; the rest is lowercased and kept. Anything else is left as it is.
+pub fn release_version(version: &str) -> String {
+    let lower = version.to_ascii_lowercase();
+    let end = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    // `1.0.dev2`: the dot before the suffix belongs to the suffix.
+    let release = lower[..end].trim_end_matches('.');
+    let suffix = &lower[release.len()..];
+    let Ok(mut parts) = release
+        .split('.')
+        .map(str::parse::<u64>)
+        .collect::<Result<Vec<u64>, _>>()
+    else {
+        return version.to_string();
+    };
+    while parts.len() > 3 && parts.last() == Some(&0) {
+        parts.pop();
+    }
+    while parts.len() < 3 {
+        parts.push(0);
+    }
+    let joined: Vec<String> = parts.iter().map(u64::to_string).collect();
+    format!("{}{suffix}", joined.join("."))
 }
 
 /// Parses a project page: PEP 691 JSON when the body is JSON, else PEP 503 HTML.
@@ -520,6 +551,25 @@ mod tests {
             Some(("mindoff-dataport".into(), "0.7.0".into()))
         );
         assert_eq!(file_version("README"), None);
+        // The same version, spelled as other tools may have uploaded it.
+        for other in ["0.7", "0.07.0", "0.7.0.0", "00.7.00"] {
+            assert_eq!(
+                file_version(&format!("mindoff_dataport-{other}.tar.gz")),
+                Some(("mindoff-dataport".into(), "0.7.0".into())),
+                "{other}"
+            );
+        }
+        for (listed, form) in [
+            ("0.8rc1", "0.8.0rc1"),
+            ("0.8.0RC1", "0.8.0rc1"),
+            ("1.0.0.post1", "1.0.0.post1"),
+            ("1.2.3.4", "1.2.3.4"),
+            ("1.0.dev2", "1.0.0.dev2"),
+            ("not-a-version", "not-a-version"),
+            ("", ""),
+        ] {
+            assert_eq!(release_version(listed), form, "{listed}");
+        }
     }
 
     #[test]
