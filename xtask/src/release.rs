@@ -310,10 +310,9 @@ to read it)",
         })
     }
 
-    /// The remote-tracking ref of the release branch: what the remote
-    /// holds (as of the last fetch).
-    /// The remote's branch as last fetched; in a dry run, as fetched into
-    /// a private ref just now (no ref of the user's moves).
+    /// The ref holding the remote's release branch: its remote-tracking
+    /// ref (as of the last fetch); in a dry run, the private ref `fetch`
+    /// just read it into (no ref of the user's moves).
     fn upstream(&self) -> String {
         if self.opts.dry_run {
             return DRY_RUN_REF.to_string();

@@ -194,11 +194,10 @@ pub fn assess(f: &Facts) -> Assessment {
                         // Not yanked: a rollback waiting for its yank looks
                         // the same as a tag lost by accident.
                         Some(_) => format!(
-                            "deleted there, while {} is still installable from the index: a \
-rollback that waits for its yank, or a lost tag; if {} should stand, restore it with `git push \
+                            "deleted there, while {v} is still installable from the index: a \
+rollback that waits for its yank, or a lost tag; if {v} should stand, restore it with `git push \
 {remote} refs/tags/{tag}` instead",
-                            tag.pep440(),
-                            tag.pep440()
+                            v = tag.pep440()
                         ),
                         None => "never pushed, or deleted there".into(),
                     };

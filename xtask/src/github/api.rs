@@ -188,10 +188,10 @@ fn with_headers<B>(request: ureq::RequestBuilder<B>, auth: &str) -> ureq::Reques
         .header("X-GitHub-Api-Version", API_VERSION)
 }
 
-/// The GitHub REST API for one repository.
 /// The most pages of releases read (100 each).
 const RELEASE_PAGES: usize = 20;
 
+/// The GitHub REST API for one repository.
 pub struct Api {
     base: String,
     token: String,
