@@ -832,7 +832,8 @@ fn release_from_a_detached_head_is_refused_until_released() {
 }
 
 /// `COMMAND v0.7.0 --dry-run` refuses (exit 2, saying `needle`) without
-/// moving any ref of the clone, and the real run refuses the same way.
+/// moving any ref of the clone, and the real run refuses the same way;
+/// neither changes the working tree, the remote or the index.
 fn refused_alike_with_and_without_dry_run(
     sandbox: &Sandbox,
     index: &Index,
@@ -840,6 +841,9 @@ fn refused_alike_with_and_without_dry_run(
     needle: &str,
 ) {
     let refs_before = git(&sandbox.work, &["for-each-ref"]);
+    let tree_before = git(&sandbox.work, &["status", "--porcelain", "--ignored"]);
+    let remote_before = git(&sandbox.remote, &["for-each-ref"]);
+    let index_before = index.files();
     for extra in [&["--dry-run"][..], &[]] {
         let mut args = vec![command, "v0.7.0"];
         args.extend_from_slice(extra);
@@ -849,6 +853,13 @@ fn refused_alike_with_and_without_dry_run(
         if !extra.is_empty() {
             assert_eq!(git(&sandbox.work, &["for-each-ref"]), refs_before);
         }
+        assert_eq!(
+            git(&sandbox.work, &["status", "--porcelain", "--ignored"]),
+            tree_before,
+            "{args:?}"
+        );
+        assert_eq!(git(&sandbox.remote, &["for-each-ref"]), remote_before);
+        assert_eq!(index.files(), index_before);
     }
 }
 
