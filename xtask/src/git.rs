@@ -297,6 +297,28 @@ and your access to it"
         Ok(parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// The ref `release-rollback` leaves on the remote for a version the
+    /// index received: the version is spent even while its tag stays.
+    pub fn rollback_ref(tag: &Tag) -> String {
+        format!("refs/xtask/rollbacks/{tag}")
+    }
+
+    /// The commit the remote's rollback record of `tag` points at, if any.
+    pub fn remote_rollback(&self, remote: &str, tag: &Tag) -> Result<Option<String>> {
+        let sh = self.sh;
+        let name = Git::rollback_ref(tag);
+        let out = cmd!(sh, "git ls-remote --end-of-options {remote} {name}")
+            .quiet()
+            .ignore_stderr()
+            .read()
+            .with_context(|| format!("reading {name} on {remote}"))?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .find(|(_, r)| r.trim() == name)
+            .map(|(commit, _)| commit.to_string()))
+    }
+
     /// Fetches one tag from the remote into the same local tag, which must
     /// not exist yet (an existing one is never overwritten).
     pub fn fetch_tag(&self, remote: &str, tag: &Tag) -> Result<()> {

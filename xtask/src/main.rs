@@ -91,12 +91,18 @@ fn run(args: flags::Parsed) -> Result<()> {
             docs_branch: args.value("docs-branch").map(str::to_string),
         },
     )?;
-    if flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == "remote")) {
+    let takes = |flag: &str| {
+        flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == flag))
+    };
+    if takes("remote") {
         settings::require_remote(&sh, &settings.branches.remote)?;
     }
-    // A release branch named explicitly must exist; the default `root`
-    // missing is the commands' own finding (with how to configure another).
-    if args.value("root-branch").is_some() {
+    // A release branch named explicitly (flag or setting) must exist on the
+    // remote; the default `root` missing is the commands' own finding (with
+    // how to configure another).
+    let named_root = args.value("root-branch").is_some()
+        || settings.branches.root != settings::Settings::default().branches.root;
+    if takes("root-branch") && named_root {
         settings::require_branch(&sh, &settings.branches.remote, &settings.branches.root)?;
     }
     // These read the history between tags and the release branch.

@@ -39,9 +39,13 @@ pub fn category(labels: &[String]) -> &'static str {
 /// Values are quoted through `untrusted`: they come from an event.
 pub fn lint(title: &str, labels: &[String]) -> Vec<String> {
     let mut problems = Vec::new();
-    let form = title_text(title).and_then(|t| check_title(t).map_err(|why| {
-        format!("{why}; expected emoji, a space, then a capitalised word, e.g. `✨ Add dataframe repeat support`")
-    }));
+    let form = title_text(title).and_then(|t| {
+        leading_space(title)
+            .and_then(|()| check_title(t))
+            .map_err(|why| {
+                format!("{why}; expected emoji, a space, then a capitalised word, e.g. `✨ Add dataframe repeat support`")
+            })
+    });
     if let Err(why) = form {
         problems.push(format!("title `{}`: {why}", untrusted(title)));
     }
@@ -93,6 +97,18 @@ pub fn title_text(title: &str) -> Result<&str, String> {
 fn is_forbidden(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A title is linted as written: `changelog-add` trims what it files, but
+/// a leading space is not the emoji the rule starts with.
+fn leading_space(title: &str) -> Result<(), String> {
+    match title.chars().next() {
+        Some(c) if c.is_whitespace() => Err(format!(
+            "it starts with whitespace (U+{:04X}), not the emoji",
+            c as u32
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_title(title: &str) -> Result<(), String> {

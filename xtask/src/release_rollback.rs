@@ -262,6 +262,23 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             }
         }
     }
+    // A version the index received stays spent even while its tag stands:
+    // the remote keeps a record `tag` reads.
+    let record = match &case {
+        Case::Indexed { .. } => rollback_record(&git, remote, tag)?,
+        Case::NeverIndexed => None,
+    };
+    if let Some(Record { commit, exists }) = &record {
+        let name = Git::rollback_ref(tag);
+        if *exists {
+            println!("  record: {name} on {remote} already marks {version} as spent");
+        } else {
+            println!(
+                "  record: git push --quiet --end-of-options {remote} {commit}:{name} \
+(marks {version} as spent for `cargo xtask tag`)"
+            );
+        }
+    }
     let seen = Seen::of(&project, &version, &listing, 200);
     match &seen {
         Seen::Missing { .. } | Seen::Failed(_) => {
@@ -282,62 +299,110 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     }
 
     let mut steps = Steps::new(github::Actions::from_env(sh));
-    let result = (|| -> Result<()> {
-        if let Github::Present { api, id, .. } = &github {
-            steps.run("delete the GitHub Release", || {
-                api.delete_release(*id).with_context(|| {
-                    format!(
-                        "GitHub still lists release {id}: the tag was not touched. Delete the \
+    let result =
+        (|| -> Result<()> {
+            if let Github::Present { api, id, .. } = &github {
+                steps.run("delete the GitHub Release", || {
+                    api.delete_release(*id).with_context(|| {
+                        format!(
+                            "GitHub still lists release {id}: the tag was not touched. Delete the \
 Release on the repository's Releases page (or give the token contents: write), then run this again"
-                    )
-                })?;
-                // A 404 from the delete may mean "not visible with this
-                // token": only the release list proves it is gone.
-                match api.releases()? {
-                    list if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
+                        )
+                    })?;
+                    // A 404 from the delete may mean "not visible with this
+                    // token": only the release list proves it is gone.
+                    match api.releases()? {
+                        list if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
                         "GitHub still lists release {id} of {} after the DELETE: the token may \
 not be allowed to delete it (it needs contents: write); the tag was not touched. Delete the \
 Release on the repository's Releases page, then run this again",
                         api.repository
                     ),
-                    _ => Ok(format!("deleted release {id}")),
-                }
-            })?;
-        }
-        if opts.delete_tag && (local_tag || remote_tag) {
-            steps.run("delete the tag", || {
-                let name = tag.to_string();
-                if local_tag {
-                    cmd!(sh, "git tag -d {name}")
-                        .quiet()
-                        .ignore_stdout()
-                        .run()?;
-                }
-                if remote_tag {
-                    cmd!(
-                        sh,
-                        "git push --quiet --end-of-options {remote} {delete_remote}"
-                    )
-                    .quiet()
-                    .run()
-                    .with_context(|| format!("deleting {tag} on {remote}"))?;
-                }
-                Ok(format!("{tag} deleted"))
-            })?;
-        }
-        if opts.wait {
-            match seen {
-                Seen::Live { .. } => steps.run("wait for the yank", || {
-                    wait_for_yank(&config, &project, tag, &manage, timeout)
-                })?,
-                _ => println!(
-                    "    --wait: nothing to wait for ({})",
-                    seen.describe(&version)
-                ),
+                        _ => Ok(format!("deleted release {id}")),
+                    }
+                })?;
             }
-        }
-        Ok(())
-    })();
+            if let Some(Record {
+                commit,
+                exists: false,
+            }) = &record
+            {
+                steps.run("record the rollback", || {
+                    if git.commit_of(commit)?.is_none() {
+                        // The tag is only on the remote: its commit is fetched
+                        // (into FETCH_HEAD alone) so it can be pointed at.
+                        let tag_ref = Git::tag_ref(tag);
+                        cmd!(
+                            sh,
+                            "git fetch --quiet --no-tags --end-of-options {remote} {tag_ref}"
+                        )
+                        .quiet()
+                        .run()
+                        .with_context(|| format!("fetching {tag} from {remote}"))?;
+                    }
+                    let refspec = format!("{commit}:{}", Git::rollback_ref(tag));
+                    cmd!(sh, "git push --quiet --end-of-options {remote} {refspec}")
+                        .quiet()
+                        .run()
+                        .with_context(|| {
+                            format!(
+                            "recording the rollback of {tag} on {remote} (the GitHub Release step \
+is done; run this again to finish)"
+                        )
+                        })?;
+                    Ok(format!("{} on {remote}", Git::rollback_ref(tag)))
+                })?;
+            }
+            if opts.delete_tag && (local_tag || remote_tag) {
+                steps.run("delete the tag", || {
+                    let name = tag.to_string();
+                    if local_tag {
+                        cmd!(sh, "git tag -d {name}")
+                            .quiet()
+                            .ignore_stdout()
+                            .run()?;
+                    }
+                    if remote_tag {
+                        let refused = cmd!(
+                            sh,
+                            "git push --quiet --end-of-options {remote} {delete_remote}"
+                        )
+                        .quiet()
+                        .ignore_status()
+                        .output()
+                        .with_context(|| format!("deleting {tag} on {remote}"))?;
+                        if !refused.status.success() {
+                            bail!(
+                            "{remote} refused to delete the tag {tag} ({}). Done: {}. Not done: \
+{tag} still stands on {remote}{}. A tag protection rule or a pre-receive hook refuses it: once \
+the remote allows the deletion, run this rollback again; it converges, finding {} and deleting \
+only the remote tag",
+                            git_reason(&refused.stderr),
+                            done_before_tag(&github, local_tag, tag),
+                            if opts.wait { "; the yank was not waited for" } else { "" },
+                            match &github {
+                                Github::Present { .. } => "the GitHub Release gone",
+                                _ => "nothing else left to do",
+                            }
+                        );
+                        }
+                    }
+                    Ok(format!("{tag} deleted"))
+                })?;
+            }
+            if opts.wait {
+                match seen {
+                    Seen::Live { .. } => steps.run("wait for the yank", || {
+                        wait_for_yank(&config, &project, tag, &manage, timeout)
+                    })?,
+                    _ => println!(
+                        "    --wait: nothing to wait for ({})",
+                        seen.describe(&version)
+                    ),
+                }
+            }
+            Ok(())
+        })();
     steps.summary();
     result?;
     match (&case, opts.delete_tag) {
@@ -360,6 +425,73 @@ then fix on root, then `cargo xtask tag {tag}`",
         ),
     }
     Ok(())
+}
+
+/// The remote's record that a version was rolled back.
+struct Record {
+    /// The commit the record points at: the tag's.
+    commit: String,
+    /// Already on the remote (a re-run).
+    exists: bool,
+}
+
+/// The record to push (or found): `None` when no tag of the version is
+/// left to point it at (the index alone then says the version is spent).
+fn rollback_record(git: &Git, remote: &str, tag: &Tag) -> Result<Option<Record>> {
+    if let Some(commit) = git.remote_rollback(remote, tag)? {
+        return Ok(Some(Record {
+            commit,
+            exists: true,
+        }));
+    }
+    let name = tag.to_string();
+    let remote_commit = git
+        .remote_tags(remote)?
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| c);
+    let commit = match git.commit_of(&Git::tag_ref(tag))? {
+        Some(commit) => Some(commit),
+        None => remote_commit,
+    };
+    Ok(commit.map(|commit| Record {
+        commit,
+        exists: false,
+    }))
+}
+
+/// What a rollback had done when the remote refused the tag deletion.
+fn done_before_tag(github: &Github, local_tag: bool, tag: &Tag) -> String {
+    let mut done = Vec::new();
+    match github {
+        Github::Present { id, api, .. } => done.push(format!(
+            "the GitHub Release {id} in {} is deleted",
+            api.repository
+        )),
+        Github::Absent { .. } => done.push("there was no GitHub Release to delete".into()),
+        Github::NoToken => done.push("the GitHub Release was not checked (no GITHUB_TOKEN)".into()),
+    }
+    if local_tag {
+        done.push(format!("the local tag {tag} is deleted"));
+    }
+    done.join(", ")
+}
+
+/// git's own reason for a refused push: its `error:`/`remote:` lines, one line.
+fn git_reason(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let all: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let told: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("remote:") || l.starts_with('!'))
+        .collect();
+    let lines = if told.is_empty() { all } else { told };
+    clip(&crate::secrets::redact(&lines.join("; ")))
 }
 
 /// Whether this clone's CHANGELOG.md has the tag's `## vX.Y.Z` section.

@@ -290,49 +290,30 @@ in [tool.xtask] of pyproject.toml)",
     .into())
 }
 
-/// A release branch named on the command line must exist, here or on the
-/// remote; bad input lists the branches that do.
+/// The release branch must exist on the remote, which every command reads
+/// it from: a local branch or a stale tracking ref of that name is not
+/// enough. Bad input names the remote's branches and the setting. An
+/// unreachable remote is left to the command, which reports git's reason.
 pub fn require_branch(sh: &Shell, remote: &str, branch: &str) -> Result<()> {
-    let local = format!("refs/heads/{branch}");
-    let tracking = format!("refs/remotes/{remote}/{branch}");
-    let git = crate::git::Git::new(sh);
-    if git.commit_of(&local)?.is_some() || git.commit_of(&tracking)?.is_some() {
+    let heads = cmd!(sh, "git ls-remote --heads --end-of-options {remote}")
+        .quiet()
+        .ignore_stderr()
+        .read();
+    let Ok(heads) = heads else {
+        return Ok(());
+    };
+    let known: Vec<&str> = heads
+        .lines()
+        .filter_map(|l| l.split_once("refs/heads/"))
+        .map(|(_, name)| name.trim())
+        .collect();
+    if known.contains(&branch) {
         return Ok(());
     }
-    // The remote itself is the last word (a clone may not have fetched it).
-    let on_remote = cmd!(
-        sh,
-        "git ls-remote --heads --end-of-options {remote} {local}"
-    )
-    .quiet()
-    .ignore_stderr()
-    .read();
-    match on_remote {
-        Ok(out) if !out.trim().is_empty() => return Ok(()),
-        Ok(_) => {}
-        // Unreachable: the command itself reports that, with git's reason.
-        Err(_) => return Ok(()),
-    }
-    let pattern = format!("refs/remotes/{remote}/");
-    let listing = cmd!(
-        sh,
-        "git for-each-ref --format=%(refname) refs/heads/ {pattern}"
-    )
-    .quiet()
-    .read()
-    .unwrap_or_default();
-    let known: Vec<String> = listing
-        .lines()
-        .filter_map(|r| {
-            r.strip_prefix("refs/heads/")
-                .map(str::to_string)
-                .or_else(|| r.strip_prefix("refs/remotes/").map(str::to_string))
-        })
-        .filter(|b| !b.ends_with("/HEAD"))
-        .collect();
     Err(BadInput(format!(
-        "there is no branch `{}` here or on {}; branches: {} (pass --root-branch NAME with one \
-of them, or set `release-branch = \"NAME\"` in [tool.xtask] of pyproject.toml)",
+        "the release branch `{}` does not exist on {}; its branches: {} (pass --root-branch \
+NAME with one of them, or set `release-branch = \"NAME\"` in [tool.xtask] of pyproject.toml); \
+nothing was changed",
         clip(branch),
         clip(remote),
         if known.is_empty() {

@@ -151,6 +151,14 @@ GitHub URL as the remote): set them, or tag without --github-release; nothing wa
         let log = read(root, changelog::FILE)?;
         let released = changelog::section(&log, tag).is_some();
         let pushed = remote_head.as_deref() == Some(&head);
+        if git.remote_rollback(remote, tag)?.is_some() {
+            bail!(BadInput(format!(
+                "{tag} was rolled back (`release-rollback` recorded it as {} on {remote}): \
+the version is spent and is never published again. Tag the next patch: `cargo xtask tag {}`",
+                Git::rollback_ref(tag),
+                release_rules::next_release(tag, &[])
+            )));
+        }
         if existing == head && on_remote.as_deref() == Some(&head) && released && pushed {
             let (listed, versions) = read_index()?;
             return already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions);

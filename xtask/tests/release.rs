@@ -893,3 +893,66 @@ fn release_dry_run_plans_from_the_remote_as_it_is_now() {
     refused_alike_with_and_without_dry_run(&sandbox, &index, "release", "has changes since v0.7.0");
     assert!(index.files().is_empty());
 }
+
+/// A release branch that exists here (a local branch, a stale tracking
+/// ref) but not on the remote is bad input for every command that reads
+/// it from the remote: exit 2 naming the branch, the remote, its branches
+/// and the setting, and nothing changed; so is the same name set as
+/// `release-branch` in [tool.xtask].
+#[test]
+fn a_release_branch_missing_on_the_remote_is_bad_input() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    git(&sandbox.work, &["branch", "main"]);
+    let head = git(&sandbox.work, &["rev-parse", "HEAD"]);
+    git(
+        &sandbox.work,
+        &["update-ref", "refs/remotes/origin/main", &head],
+    );
+    let refs = || {
+        format!(
+            "{}\n{}",
+            git(&sandbox.work, &["for-each-ref"]),
+            git(&sandbox.remote, &["for-each-ref"])
+        )
+    };
+    let before = refs();
+    let expected = [
+        "the release branch `main` does not exist on origin",
+        "its branches: root",
+        "--root-branch NAME",
+        "release-branch = \"NAME\"",
+        "nothing was changed",
+    ];
+    for args in [
+        &["release", "v0.7.0", "--root-branch", "main"][..],
+        &[
+            "release",
+            "v0.7.0",
+            "--root-branch",
+            "main",
+            "--step",
+            "validate",
+        ],
+        &["tag", "v0.7.0", "--root-branch", "main"],
+        &["tag", "v0.7.0", "--root-branch", "main", "--dry-run"],
+    ] {
+        let all = expect_exit(&sandbox, &index, args, 2, expected[0]);
+        for needle in expected {
+            assert!(all.contains(needle), "{args:?}: {needle:?} not in {all}");
+        }
+        assert!(!all.contains("fatal:"), "{args:?}: {all}");
+    }
+    // The same name as the project's setting.
+    let py = sandbox.work.join("pyproject.toml");
+    let text_before = fs::read_to_string(&py).expect("read");
+    fs::write(
+        &py,
+        format!("{text_before}\n[tool.xtask]\nrelease-branch = \"main\"\n"),
+    )
+    .expect("write");
+    expect_exit(&sandbox, &index, &["release", "v0.7.0"], 2, expected[0]);
+    fs::write(&py, text_before).expect("restore");
+    assert_eq!(refs(), before);
+    assert!(index.files().is_empty());
+}

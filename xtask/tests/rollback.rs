@@ -446,3 +446,124 @@ fn a_never_indexed_tag_is_reusable_by_the_printed_steps() {
     run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
     assert_eq!(has_tag(&sandbox, "v0.7.0"), (true, true));
 }
+
+/// A released version rolled back with its tag kept: the remote records
+/// the rollback, so `tag` of that version says it is spent (exit 2, the
+/// next patch named, nothing changed) instead of "nothing to do". The
+/// record is in the plan, pushed once, and found again on a re-run.
+#[test]
+fn a_version_rolled_back_with_its_tag_kept_is_spent_for_tag() {
+    let sandbox = Sandbox::new();
+    let index = Index::start();
+    let gh = github();
+    let idx = |cmd| with_index(cmd, &index, PASSWORD);
+    run_ok(&mut idx(sandbox.xtask(&["tag", "v0.7.0"])));
+    run_ok(&mut idx(sandbox.xtask(&["release", "v0.7.0"])));
+    let rollback = |extra: &[&str]| {
+        let mut args = vec!["release-rollback", "v0.7.0"];
+        args.extend(extra);
+        output(with_github(idx(sandbox.xtask(&args)), &gh))
+    };
+    let before = refs(&sandbox);
+    says(
+        &rollback(&["--dry-run"]),
+        0,
+        &[
+            "record: git push --quiet --end-of-options origin",
+            "refs/xtask/rollbacks/v0.7.0",
+        ],
+    );
+    assert_eq!(refs(&sandbox), before);
+    says(
+        &rollback(&["--yes"]),
+        0,
+        &["0.7.0 is spent", "cargo xtask tag v0.7.1"],
+    );
+    let tagged = git(&sandbox.remote, &["rev-parse", "v0.7.0^{commit}"]);
+    assert_eq!(
+        git(
+            &sandbox.remote,
+            &["rev-parse", "refs/xtask/rollbacks/v0.7.0"]
+        ),
+        tagged
+    );
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (true, true));
+    says(&rollback(&["--yes"]), 0, &["already marks 0.7.0 as spent"]);
+
+    // Without a GitHub token, as a maintainer's machine runs it.
+    let before = refs(&sandbox);
+    let files = index.files();
+    let out = output(idx(sandbox.xtask(&["tag", "v0.7.0"])));
+    says(
+        &out,
+        2,
+        &[
+            "v0.7.0 was rolled back",
+            "spent",
+            "`cargo xtask tag v0.7.1`",
+        ],
+    );
+    assert!(!text(&out).contains("nothing to do"), "{}", text(&out));
+    assert_eq!(refs(&sandbox), before);
+    assert_eq!(index.files(), files);
+    // The named command is the way on.
+    commit_the_fix_entry(&sandbox);
+    run_ok(&mut idx(sandbox.xtask(&["tag", "v0.7.1"])));
+}
+
+/// A remote that refuses the tag deletion (a pre-receive hook, as a tag
+/// protection rule does): the rollback says what is done (the GitHub
+/// Release, the local tag) and what is not (the remote tag), and a re-run
+/// once the remote allows it finishes the job.
+#[test]
+fn a_refused_tag_deletion_says_what_is_done_and_what_a_rerun_does() {
+    let (sandbox, index) = tagged();
+    let gh = github();
+    let hook = sandbox.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read old new name; do\n  case \"$name\" in refs/tags/*) if [ \"$new\" = 0000000000000000000000000000000000000000 ]; then echo \"tag deletion is not allowed\"; exit 1; fi;; esac\ndone\n",
+    )
+    .expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod the hook");
+    let rollback = || {
+        output(with_github(
+            with_stub(
+                sandbox.xtask(&["release-rollback", "v0.7.0", "--delete-tag", "--yes"]),
+                &index,
+            ),
+            &gh,
+        ))
+    };
+    let out = rollback();
+    says(
+        &out,
+        1,
+        &[
+            "origin refused to delete the tag v0.7.0",
+            "tag deletion is not allowed",
+            "Done: the GitHub Release 5 in o/r is deleted, the local tag v0.7.0 is deleted",
+            "Not done: v0.7.0 still stands on origin",
+            "run this rollback again; it converges",
+        ],
+    );
+    assert!(
+        !text(&out).contains("failed to push some refs"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (false, true));
+
+    std::fs::remove_file(&hook).expect("unhook");
+    says(
+        &rollback(),
+        0,
+        &["none for v0.7.0 in o/r", "v0.7.0 deleted"],
+    );
+    assert_eq!(has_tag(&sandbox, "v0.7.0"), (false, false));
+    assert_eq!(
+        gh.seen().iter().filter(|r| r.starts_with("DELETE")).count(),
+        1
+    );
+}

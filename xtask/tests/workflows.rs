@@ -174,6 +174,17 @@ fn lint_pr_passes_good_titles_and_names_every_problem() {
         "{all}"
     );
     assert!(all.contains("add at least one of bug, feature"), "{all}");
+    // A leading space is not the emoji the rule starts with.
+    let out = sandbox
+        .xtask(&["lint-pr", "--title", " ✨ Add x", "--label", "feature"])
+        .output()
+        .expect("xtask");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("it starts with whitespace (U+0020), not the emoji; expected emoji, a space, then a capitalised word"),
+        "{all}"
+    );
 }
 
 #[test]

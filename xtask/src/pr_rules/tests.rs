@@ -110,6 +110,27 @@ fn the_title_text_rule_is_shared_by_lint_and_changelog() {
 }
 
 #[test]
+fn lint_refuses_a_title_that_starts_with_whitespace() {
+    for (title, shown) in [
+        (" ✨ Add x", "U+0020"),
+        ("\u{a0}✨ Add x", "U+00A0"),
+        ("\u{3000}✨ Add x", "U+3000"),
+    ] {
+        let problems = lint(title, &labels(&["feature"])).join("\n");
+        assert!(
+            problems.contains("it starts with whitespace") && problems.contains(shown),
+            "{title:?}: {problems}"
+        );
+        assert!(
+            problems.contains("expected emoji, a space, then a capitalised word"),
+            "{problems}"
+        );
+    }
+    // changelog-add files the trimmed text: only the lint is strict.
+    assert_eq!(title_text(" ✨ Add x"), Ok("✨ Add x"));
+}
+
+#[test]
 fn lint_quotes_event_text_inertly() {
     let problems = lint(
         "##[set-output name=x;]pwned\n::add-mask::y",
