@@ -316,6 +316,14 @@ XTASK_YANK_TIMEOUT (`900`, `5s`, `2m`, `1h`; default 900 s) runs out, then repor
         ],
     },
     CommandSpec {
+        name: "preflight",
+        args: "[vX.Y.Z]",
+        summary: "check HEAD for everything the next tag, release and docs-deploy would refuse",
+        about: "Changes nothing anywhere. Checks HEAD's committed tree for the release of vX.Y.Z (default: pyproject.toml's version when it is newer than every release, else the next patch): its place among every release known (tags here and on the remote, the package index, released changelog headings), `## Recent Changes` with entries, pyproject.toml's name and literal version, the sdist settings of the build backend (no release tooling ships), then the sdist and wheel built once in a temporary directory with the release's edits (the artifact audit and `twine check --strict`), and the docs built with `mkdocs build --strict`. One line per problem: what, where (file:line when there is one), and the fix; what was checked when all is well. `tag` runs the same checks before it creates anything. Exit 0 when releasable, 2 otherwise.",
+        positionals: (0, 1),
+        flags: &[REMOTE_READ],
+    },
+    CommandSpec {
         name: "status",
         args: "",
         summary: "report whether tags, pyproject, changelog, index and docs agree",

@@ -382,6 +382,17 @@ and your access to it"
             .with_context(|| format!("writing the tree of {rev} to {dest}"))
     }
 
+    /// The names at the top of `rev`'s tree.
+    pub fn top_level(&self, rev: &str) -> Result<Vec<String>> {
+        let sh = self.sh;
+        let tree = format!("{rev}^{{tree}}");
+        let out = cmd!(sh, "git ls-tree --name-only {tree}")
+            .quiet()
+            .read()
+            .with_context(|| format!("listing the tree of {rev}"))?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
     /// One atomic push of `refs`, never forced.
     pub fn push_once(&self, remote: &str, refs: &[String]) -> Result<Push> {
         let sh = self.sh;

@@ -15,6 +15,8 @@ mod index;
 mod input;
 mod pr;
 mod pr_rules;
+mod preflight;
+mod preflight_rules;
 mod pyproject;
 mod rehearse;
 mod release;
@@ -106,7 +108,7 @@ fn run(args: flags::Parsed) -> Result<()> {
         settings::require_branch(&sh, &settings.branches.remote, &settings.branches.root)?;
     }
     // These read the history between tags and the release branch.
-    if ["release", "tag", "status"].contains(&args.command) {
+    if ["release", "tag", "status", "preflight"].contains(&args.command) {
         git::Git::new(&sh).require_full_history(args.command, &settings.branches.remote)?;
     }
     let b = settings.branches.clone();
@@ -210,6 +212,18 @@ fn run(args: flags::Parsed) -> Result<()> {
                 find_links: args.value("find-links").map(Utf8PathBuf::from),
                 branches: b.clone(),
                 style: settings.changelog,
+            },
+        ),
+        "preflight" => preflight::run(
+            &sh,
+            &root,
+            preflight::Options {
+                tag: args
+                    .positionals
+                    .first()
+                    .map(|t| version::Tag::parse(t))
+                    .transpose()?,
+                remote: b.remote.clone(),
             },
         ),
         "tag" => tagging::run(

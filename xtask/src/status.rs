@@ -20,6 +20,7 @@ use crate::docs_versions::{self as versions, DocsVersion, LATEST};
 use crate::git::Git;
 use crate::index::{self, IndexConfig, IndexFile};
 use crate::input::clip;
+use crate::preflight_rules::{self as rules, Problem};
 use crate::pyproject;
 use crate::read;
 use crate::version::Tag;
@@ -79,6 +80,12 @@ pub struct Facts {
     /// Where CHANGELOG.md and pyproject.toml were read: the remote's
     /// release branch (`None`: this clone's working tree).
     pub files_from: Option<String>,
+    /// What the release files refuse without a build (a version-less
+    /// pyproject.toml, release tooling in the sdist).
+    pub release_files: Vec<Problem>,
+    /// The newest tag, and why its release would be refused before
+    /// anything is uploaded, when its files tell.
+    pub tag_refusal: Option<(Tag, String)>,
 }
 
 /// The findings and the release state they were read from.
@@ -299,7 +306,17 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
             .index
             .as_ref()
             .is_some_and(|l| l.iter().all(|x| x.version < *tag.version_ref()));
-        if f.index.is_some()
+        let refused = f
+            .tag_refusal
+            .as_ref()
+            .filter(|(t, _)| t == tag && listed.is_none());
+        if let (Some((_, why)), true) = (refused, f.index.is_some() && above_index) {
+            // Never on the index: the tag may be retired and tagged again.
+            add(
+                format!("{tag} is tagged, but its release is refused before anything reaches the index: {why}"),
+                format!("cargo xtask release-rollback {tag} --delete-tag --yes{}", flags(false, false)),
+            );
+        } else if f.index.is_some()
             && listed.is_none_or(|l| !l.complete && !l.yanked)
             && (above_index || listed.is_some())
         {
@@ -338,6 +355,10 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
                 ),
             );
         }
+    }
+    for p in &f.release_files {
+        let at = p.at.as_ref().map_or(String::new(), |a| format!("{a}: "));
+        add(format!("{at}{}", p.what), p.fix.clone());
     }
     for (problem, fix) in &f.docs_site {
         add(problem.clone(), fix.clone());
@@ -562,6 +583,10 @@ fn print_report(f: &Facts, a: &Assessment) {
         f.docs_default.as_deref().unwrap_or("(none)")
     );
     println!("unpushed commits:  {}", f.unpushed);
+    println!(
+        "\nstatus reads files only: `cargo xtask preflight` builds the package and the docs, \
+and tells what else a release would refuse"
+    );
     if a.findings.is_empty() {
         println!("\nconsistent: nothing to fix");
     } else {
@@ -662,6 +687,35 @@ fn listed_versions(project: &str, files: &[IndexFile]) -> Vec<Listed> {
 
 /// Reads everything, never failing: what cannot be read is recorded with
 /// its reason and becomes a finding.
+/// The newest tag that stands, and why its release would be refused,
+/// read from its files and the release branch's (`root_rev`).
+fn newest_tag_refusal(
+    git: &Git,
+    facts: &Facts,
+    root_rev: &str,
+    (root_py, root_log): &(String, String),
+) -> Option<(Tag, String)> {
+    let standing = match &facts.remote_tags {
+        Some(tags) => tags,
+        None => &facts.local_tags,
+    };
+    let newest = standing.iter().max_by(|a, b| a.tag.cmp(&b.tag))?;
+    let rev = &newest.commit;
+    let read = |file: &str| git.show_text(rev, file, file).ok().flatten();
+    let (py, log) = (read(pyproject::FILE)?, read(changelog::FILE)?);
+    let top_level = git.top_level(rev).ok()?;
+    let changed = git.changed_paths(rev, root_rev).ok()?;
+    let source = rules::TaggedSource {
+        pyproject: &py,
+        changelog: &log,
+        top_level: &top_level,
+        root_pyproject: root_py,
+        root_changelog: root_log,
+        changed: &changed,
+    };
+    rules::pending_tag_refusal(&newest.tag, &source).map(|why| (newest.tag.clone(), why))
+}
+
 fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
     let git = Git::new(sh);
     let mut facts = Facts {
@@ -745,16 +799,34 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
         }
         Err(e) => facts.file_errors.push(format!("{e:#}")),
     }
+    let files_rev = if root_fetched {
+        remote_root.as_str()
+    } else {
+        "HEAD"
+    };
+    let top_level = git.top_level(files_rev).unwrap_or_default();
+    let mut root_files = (String::new(), String::new());
     match read_release_file(pyproject::FILE) {
         Ok(text) => {
             facts.pyproject_version = pyproject::read_version(&text).ok();
             match pyproject::read_name(&text) {
-                Ok(name) => facts.project = name,
+                Ok(name) => {
+                    facts.project = name;
+                    facts.release_files.extend(rules::pyproject_problem(&text));
+                }
                 Err(e) => facts.file_errors.push(format!("{e:#}")),
             }
+            facts
+                .release_files
+                .extend(rules::sdist_problem(&text, &top_level));
+            root_files.0 = text;
         }
         Err(e) => facts.file_errors.push(format!("{e:#}")),
     }
+    if let Ok(log) = read_release_file(changelog::FILE) {
+        root_files.1 = log;
+    }
+    facts.tag_refusal = newest_tag_refusal(&git, &facts, files_rev, &root_files);
     if !facts.project.is_empty() {
         match IndexConfig::from_env(sh, root) {
             Ok(config) => {
@@ -828,6 +900,14 @@ mod tests {
         }
     }
 
+    /// A version with some of its files on the index.
+    fn partial(s: &str) -> Listed {
+        Listed {
+            complete: false,
+            ..listed(s, false)
+        }
+    }
+
     fn dv(name: &str, aliases: &[&str]) -> DocsVersion {
         DocsVersion::plain(name, aliases)
     }
@@ -874,6 +954,34 @@ mod tests {
                 |f| f.index = Some(vec![listed("0.6.0", false)]),
                 "v0.7.0 is tagged but not (completely) on the index",
                 "cargo xtask release v0.7.0",
+            ),
+            (
+                |f| {
+                    f.index = Some(vec![listed("0.6.0", false)]);
+                    f.tag_refusal = Some((tag("v0.7.0"), "at v0.7.0, the sdist would ship".into()));
+                },
+                "v0.7.0 is tagged, but its release is refused before anything reaches the index: at v0.7.0, the sdist would ship",
+                "cargo xtask release-rollback v0.7.0 --delete-tag --yes",
+            ),
+            (
+                // Files on the index: the version is not retired, it resumes.
+                |f| {
+                    f.index = Some(vec![listed("0.6.0", false), partial("0.7.0")]);
+                    f.tag_refusal = Some((tag("v0.7.0"), "moved".into()));
+                },
+                "v0.7.0 is tagged but not (completely) on the index",
+                "cargo xtask release v0.7.0",
+            ),
+            (
+                |f| {
+                    f.release_files = vec![Problem::new(
+                        "the sdist would ship the release tooling (xtask)",
+                        Some("pyproject.toml:1".into()),
+                        "exclude it",
+                    )]
+                },
+                "pyproject.toml:1: the sdist would ship the release tooling (xtask)",
+                "exclude it",
             ),
             (
                 |f| f.pyproject_version = Some("0.6.9".into()),

@@ -146,6 +146,11 @@ pub fn start_build(
 }
 
 impl PendingBuild {
+    /// The prepared tree being built (the revision with the release edits).
+    pub fn tree(&self) -> Option<Utf8PathBuf> {
+        self.scratch.as_ref().map(|s| s.path().join("tree"))
+    }
+
     /// Waits for the build, then checks the files.
     pub fn finish(mut self, sh: &Shell, python: &Utf8Path, project: &str) -> Result<Built> {
         let (rev, tag) = (self.rev.clone(), self.tag.clone());

@@ -19,6 +19,7 @@ use crate::git::{Git, Push};
 use crate::github;
 use crate::index::{self, IndexConfig, Publication};
 use crate::input::{clip, read, BadInput};
+use crate::preflight;
 use crate::pyproject;
 use crate::release::{check_on_branch, known_versions};
 use crate::release_rules::{self, Standing};
@@ -187,19 +188,6 @@ release commit lands on top of the published branch"
     let local_tags = git.release_tags()?;
     let early = known_versions(&local_tags, &remote_tags, &[], &log, tag, false);
     release_rules::check_order(tag, &early)?;
-    let mut edits: Vec<(&'static str, String, String)> = Vec::new();
-    let at = |file: &'static str| move |e: BadInput| github::located(file, "", e);
-    if let Edit::Changed(after) = changelog::rotate(&log, tag).map_err(at(changelog::FILE))? {
-        edits.push((changelog::FILE, log.clone(), after));
-    }
-    let py = read(root, pyproject::FILE)?;
-    if let Edit::Changed(after) = pyproject::sync_version(&py, tag).map_err(at(pyproject::FILE))? {
-        edits.push((pyproject::FILE, py, after));
-    }
-    // Exactly what the tag will hold, built in a temporary place while the
-    // index is read.
-    let python = Tools::ensure_group(sh, root, Group::Release)?.python();
-    let pending = tagged_build::start_build(sh, &python, &git, &head, tag)?;
     let (_, versions) = read_index()?;
     let known = known_versions(&local_tags, &remote_tags, &versions, &log, tag, false);
     if release_rules::check_order(tag, &known)? == Standing::OnIndex {
@@ -210,11 +198,24 @@ Tag the next patch: `cargo xtask tag {}`",
             release_rules::next_release(tag, &known)
         )));
     }
-    let built = pending.finish(sh, &python, &project)?;
-    // No sha256 here: the release build takes its timestamp from the tag's
-    // commit, which does not exist yet, so its bytes will differ.
-    for f in &built.files {
-        println!("    builds and passes its checks: {}", f.filename);
+    // The preflight of exactly what the tag will hold (the release files,
+    // the build with its checks, the docs built strictly), as `cargo xtask
+    // preflight` runs it. No sha256 here: the release build takes its
+    // timestamp from the tag's commit, which does not exist yet.
+    let report = preflight::check_revision(sh, root, &git, &head, tag)?;
+    preflight::refused_tag(&report, tag)?;
+    for c in &report.checked {
+        println!("    {c}");
+    }
+    // The preflight proved both edits can be made.
+    let mut edits: Vec<(&'static str, String, String)> = Vec::new();
+    let at = |file: &'static str| move |e: BadInput| github::located(file, "", e);
+    if let Edit::Changed(after) = changelog::rotate(&log, tag).map_err(at(changelog::FILE))? {
+        edits.push((changelog::FILE, log.clone(), after));
+    }
+    let py = read(root, pyproject::FILE)?;
+    if let Edit::Changed(after) = pyproject::sync_version(&py, tag).map_err(at(pyproject::FILE))? {
+        edits.push((pyproject::FILE, py, after));
     }
     Ok((
         format!("{tag} is new and builds; {} file(s) to edit", edits.len()),

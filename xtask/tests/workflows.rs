@@ -460,7 +460,13 @@ fn cd_is_split_by_privilege() {
 
 #[test]
 fn every_workflow_limits_time_permissions_and_caches() {
-    for name in ["cd.yml", "ci.yml", "changelog.yml", "pr-title.yml"] {
+    for name in [
+        "cd.yml",
+        "ci.yml",
+        "changelog.yml",
+        "pr-title.yml",
+        "preflight.yml",
+    ] {
         let wf = workflow(name);
         assert_eq!(
             wf["permissions"],
@@ -505,6 +511,17 @@ fn every_workflow_limits_time_permissions_and_caches() {
         "${{ github.event.pull_request.base.sha }}"
     );
     assert_eq!(xtask_lines(lint), ["lint-pr --event"]);
+    // The preflight runs read-only on pull requests to root and pushes to
+    // it, with the full history it orders the version against.
+    let preflight = workflow("preflight.yml");
+    assert_eq!(preflight["on"]["pull_request"]["branches"], json!(["root"]));
+    assert_eq!(preflight["on"]["push"]["branches"], json!(["root"]));
+    let job = &preflight["jobs"]["preflight"];
+    assert_eq!(job["permissions"], json!({"contents": "read"}));
+    assert!(job["env"].is_null(), "no secret reaches the preflight");
+    assert_eq!(checkout(job)[0]["with"]["fetch-depth"], 0);
+    assert_eq!(checkout(job)[0]["with"]["persist-credentials"], false);
+    assert_eq!(xtask_lines(job), ["preflight"]);
 }
 
 #[test]
