@@ -86,6 +86,19 @@ pub struct Facts {
     /// The newest tag, and why its release would be refused before
     /// anything is uploaded, when its files tell.
     pub tag_refusal: Option<(Tag, String)>,
+    /// Where the newest tag's release edits stood on the release branch.
+    pub release_edits: Option<ReleaseEdits>,
+}
+
+/// The first commits, from the tag along the release branch, where the
+/// tag's `## vX.Y.Z` heading stood, and where it stood with the version:
+/// once made, the release steps never make them again (a finished release
+/// re-runs as a no-op), so a later hand edit is undone by hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseEdits {
+    pub tag: Tag,
+    pub heading_at: Option<String>,
+    pub released_at: Option<String>,
 }
 
 /// The findings and the release state they were read from.
@@ -276,7 +289,7 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
                         add(
                             format!("{v} is on the index but CHANGELOG.md has no `## {tag}` section"),
                             if newest_tag.as_ref() == Some(&tag) {
-                                format!("cargo xtask release {tag} --step changelog{}", flags(true, false))
+                                restore_heading(f, &tag, &flags(true, false))
                             } else {
                                 format!("add a `## {tag}` section with its entries to CHANGELOG.md by hand")
                             },
@@ -328,10 +341,7 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
         if f.index.is_none() && !f.headings.contains(tag) && f.file_errors.is_empty() {
             add(
                 format!("CHANGELOG.md has no `## {tag}` section"),
-                format!(
-                    "cargo xtask release {tag} --step changelog{}",
-                    flags(true, false)
-                ),
+                restore_heading(f, tag, &flags(true, false)),
             );
         }
         // Only ever forward: pyproject.toml behind the newest live release.
@@ -344,15 +354,30 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
             .and_then(|p| semver::Version::parse(p).ok())
             .is_some_and(|p| p < *tag.version_ref());
         if live && behind {
+            let made = f
+                .release_edits
+                .as_ref()
+                .filter(|e| e.tag == *tag)
+                .and_then(|e| e.released_at.as_deref());
             add(
                 format!(
                     "pyproject.toml says {} but {tag} is released",
                     f.pyproject_version.as_deref().unwrap_or("?")
                 ),
-                format!(
-                    "cargo xtask release {tag} --step version{}",
-                    flags(true, false)
-                ),
+                match made {
+                    // The release commit was made: the step would find the
+                    // release done and change nothing.
+                    Some(commit) => format!(
+                        "set `version = \"{}\"` under [project] in pyproject.toml (as the release commit {} has it), then commit and push it to `{}`",
+                        tag.pep440(),
+                        short(commit),
+                        b.root
+                    ),
+                    None => format!(
+                        "cargo xtask release {tag} --step version{}",
+                        flags(true, false)
+                    ),
+                },
             );
         }
     }
@@ -377,6 +402,26 @@ rollback that waits for its yank, or a lost tag; if {v} should stand, restore it
         newest_tag,
         rolled_back,
         next_release,
+    }
+}
+
+/// The fix for a missing `## vX.Y.Z` section of the newest tag: the
+/// changelog step while it never stood on the branch, else the section
+/// restored by hand from the first commit that had it.
+fn restore_heading(f: &Facts, tag: &Tag, flags: &str) -> String {
+    let root = f.branches.as_ref().map_or("root", |b| b.root.as_str());
+    match f
+        .release_edits
+        .as_ref()
+        .filter(|e| e.tag == *tag)
+        .and_then(|e| e.heading_at.as_deref())
+    {
+        Some(commit) => format!(
+            "put the `## {tag}` section back into CHANGELOG.md above the previous release, as \
+`git show {}:CHANGELOG.md` has it, then commit and push it to `{root}`",
+            short(commit)
+        ),
+        None => format!("cargo xtask release {tag} --step changelog{flags}"),
     }
 }
 
@@ -687,6 +732,49 @@ fn listed_versions(project: &str, files: &[IndexFile]) -> Vec<Listed> {
 
 /// Reads everything, never failing: what cannot be read is recorded with
 /// its reason and becomes a finding.
+/// The newest release tag that stands: the remote's when it answered.
+fn newest_standing(facts: &Facts) -> Option<&TagRef> {
+    let standing = match &facts.remote_tags {
+        Some(tags) => tags,
+        None => &facts.local_tags,
+    };
+    standing.iter().max_by(|a, b| a.tag.cmp(&b.tag))
+}
+
+/// Where the newest tag's heading, and its heading with its version, first
+/// stood from the tag along the release branch (`root_rev`).
+fn newest_release_edits(git: &Git, facts: &Facts, root_rev: &str) -> Option<ReleaseEdits> {
+    let newest = newest_standing(facts)?;
+    let tag = &newest.tag;
+    let mut commits = vec![newest.commit.clone()];
+    if git.is_ancestor(&newest.commit, root_rev).ok()? {
+        let paths = [changelog::FILE, pyproject::FILE];
+        commits.extend(
+            git.first_parent_commits(&newest.commit, root_rev, &paths)
+                .ok()?,
+        );
+    }
+    let mut edits = ReleaseEdits {
+        tag: tag.clone(),
+        heading_at: None,
+        released_at: None,
+    };
+    for commit in commits.iter().take(500) {
+        let read = |file: &str| git.show_text(commit, file, file).ok().flatten();
+        let heading = read(changelog::FILE).is_some_and(|l| changelog::section(&l, tag).is_some());
+        if !heading {
+            continue;
+        }
+        edits.heading_at.get_or_insert_with(|| commit.clone());
+        let version = read(pyproject::FILE).and_then(|p| pyproject::read_version(&p).ok());
+        if version.as_deref() == Some(tag.pep440().as_str()) {
+            edits.released_at = Some(commit.clone());
+            break;
+        }
+    }
+    Some(edits)
+}
+
 /// The newest tag that stands, and why its release would be refused,
 /// read from its files and the release branch's (`root_rev`).
 fn newest_tag_refusal(
@@ -695,11 +783,7 @@ fn newest_tag_refusal(
     root_rev: &str,
     (root_py, root_log): &(String, String),
 ) -> Option<(Tag, String)> {
-    let standing = match &facts.remote_tags {
-        Some(tags) => tags,
-        None => &facts.local_tags,
-    };
-    let newest = standing.iter().max_by(|a, b| a.tag.cmp(&b.tag))?;
+    let newest = newest_standing(facts)?;
     let rev = &newest.commit;
     let read = |file: &str| git.show_text(rev, file, file).ok().flatten();
     let (py, log) = (read(pyproject::FILE)?, read(changelog::FILE)?);
@@ -827,6 +911,7 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
         root_files.1 = log;
     }
     facts.tag_refusal = newest_tag_refusal(&git, &facts, files_rev, &root_files);
+    facts.release_edits = newest_release_edits(&git, &facts, files_rev);
     if !facts.project.is_empty() {
         match IndexConfig::from_env(sh, root) {
             Ok(config) => {
@@ -982,6 +1067,31 @@ mod tests {
                 },
                 "pyproject.toml:1: the sdist would ship the release tooling (xtask)",
                 "exclude it",
+            ),
+            (
+                // The release commit was made: the step would change nothing.
+                |f| {
+                    f.pyproject_version = Some("0.6.9".into());
+                    f.release_edits = Some(ReleaseEdits {
+                        tag: tag("v0.7.0"),
+                        heading_at: Some("c7c7c7c7c7c7".into()),
+                        released_at: Some("c7c7c7c7c7c7".into()),
+                    });
+                },
+                "pyproject.toml says 0.6.9 but v0.7.0 is released",
+                "set `version = \"0.7.0\"` under [project] in pyproject.toml (as the release commit c7c7c7c7c7 has it), then commit and push it to `root`",
+            ),
+            (
+                |f| {
+                    f.headings = vec![tag("v0.6.0")];
+                    f.release_edits = Some(ReleaseEdits {
+                        tag: tag("v0.7.0"),
+                        heading_at: Some("c7c7c7c7c7c7".into()),
+                        released_at: None,
+                    });
+                },
+                "0.7.0 is on the index but CHANGELOG.md has no `## v0.7.0` section",
+                "put the `## v0.7.0` section back into CHANGELOG.md above the previous release, as `git show c7c7c7c7c7:CHANGELOG.md` has it",
             ),
             (
                 |f| f.pyproject_version = Some("0.6.9".into()),

@@ -426,3 +426,135 @@ fn a_private_index_is_read_with_the_index_url_credentials() {
     assert!(!all.contains("reading the package index"), "{all}");
     assert!(all.contains("0.7.0 is on the index"), "{all}");
 }
+
+/// 0.6.0 tagged by hand, v0.7.0 made by `tag` (its release commit on
+/// root), both on the stub index, docs for both: consistent.
+fn released_by_tag() -> (Sandbox, YankIndex) {
+    let sandbox = Sandbox::new();
+    sandbox.plain_tag("v0.6.0");
+    let index = YankIndex::start(false);
+    index.publish("0.6.0");
+    run_ok(&mut with_stub(sandbox.xtask(&["tag", "v0.7.0"]), &index));
+    index.publish("0.7.0");
+    docs_branch(
+        &sandbox,
+        r#"[{"version":"0.7","title":"0.7","aliases":["latest-release"]},{"version":"0.6","title":"0.6","aliases":[]}]"#,
+    );
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &[]),
+        0,
+        &["consistent: nothing to fix"],
+    );
+    (sandbox, index)
+}
+
+fn edit_and_push(sandbox: &Sandbox, file: &str, edit: impl Fn(&str) -> String, message: &str) {
+    let path = sandbox.work.join(file);
+    let before = std::fs::read_to_string(&path).expect("read");
+    let after = edit(&before);
+    assert_ne!(before, after, "{message}: nothing changed");
+    std::fs::write(&path, after).expect("write");
+    sandbox.commit_and_push(message);
+}
+
+/// After a release, pyproject.toml set back by hand: the release step
+/// would find the release done and change nothing, so the fix is the one
+/// manual edit, and once made, the finding is gone.
+#[test]
+fn a_version_set_back_after_a_release_is_fixed_by_the_printed_edit() {
+    let (sandbox, index) = released_by_tag();
+    let set = |v: &'static str| {
+        move |text: &str| {
+            let at = text.find("version = \"").expect("version") + "version = \"".len();
+            let end = at + text[at..].find('"').expect("quote");
+            format!("{}{v}{}", &text[..at], &text[end..])
+        }
+    };
+    edit_and_push(
+        &sandbox,
+        "pyproject.toml",
+        set("0.6.0"),
+        "Set the version back",
+    );
+    let out = status_in(&sandbox, &sandbox.work, &index, &[]);
+    says(
+        &out,
+        1,
+        &[
+            "pyproject.toml says 0.6.0 but v0.7.0 is released",
+            "fix: set `version = \"0.7.0\"` under [project] in pyproject.toml (as the release commit",
+            "then commit and push it to `root`",
+        ],
+    );
+    assert!(!text(&out).contains("--step version"), "{}", text(&out));
+    // The printed step would not converge: the release is done.
+    let step = output(with_stub(
+        sandbox.xtask(&["release", "v0.7.0", "--step", "version"]),
+        &index,
+    ));
+    assert!(text(&step).contains("already released"), "{}", text(&step));
+    // The printed edit does.
+    edit_and_push(
+        &sandbox,
+        "pyproject.toml",
+        set("0.7.0"),
+        "Version 0.7.0 again",
+    );
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &[]),
+        0,
+        &["consistent: nothing to fix"],
+    );
+}
+
+/// After a release, its `## vX.Y.Z` section deleted by hand: the fix names
+/// the commit that has it, and putting it back from there converges.
+#[test]
+fn a_released_section_deleted_after_a_release_is_fixed_by_the_printed_edit() {
+    let (sandbox, index) = released_by_tag();
+    let section = |log: &str| {
+        let start = log.find("## v0.7.0").expect("the section");
+        let end = start + log[start..].find("## v0.6.0").expect("the next section");
+        (start, end)
+    };
+    edit_and_push(
+        &sandbox,
+        "CHANGELOG.md",
+        |log| {
+            let (start, end) = section(log);
+            format!("{}{}", &log[..start], &log[end..])
+        },
+        "Delete the released section",
+    );
+    let json = status_in(&sandbox, &sandbox.work, &index, &["--json"]);
+    let found = findings(&json);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (problem, fix) = &found[0];
+    assert_eq!(
+        problem,
+        "0.7.0 is on the index but CHANGELOG.md has no `## v0.7.0` section"
+    );
+    assert!(!fix.contains("--step changelog"), "{fix}");
+    // `git show C:CHANGELOG.md`, as printed.
+    let shown = fix
+        .split('`')
+        .find(|part| part.starts_with("git show "))
+        .unwrap_or_else(|| panic!("no git show in {fix}"));
+    let words: Vec<&str> = shown.split_whitespace().collect();
+    let old = git(&sandbox.work, &words[1..]);
+    edit_and_push(
+        &sandbox,
+        "CHANGELOG.md",
+        |log| {
+            let at = log.find("## v0.6.0").expect("the previous release");
+            let (start, end) = section(&old);
+            format!("{}{}{}", &log[..at], &old[start..end], &log[at..])
+        },
+        "Put the released section back",
+    );
+    says(
+        &status_in(&sandbox, &sandbox.work, &index, &[]),
+        0,
+        &["consistent: nothing to fix"],
+    );
+}
