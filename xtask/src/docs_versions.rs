@@ -368,6 +368,33 @@ impl DeployPlan {
     }
 }
 
+/// Names mike would mix up, refused before it runs: the series's name is
+/// an alias of another version (mike would move the alias and replace its
+/// page), or a version is named like the alias this tool keeps.
+fn check_names(versions: &[DocsVersion], name: &str) -> Result<(), BadInput> {
+    if let Some(owner) = versions
+        .iter()
+        .find(|v| v.name != name && v.aliases.iter().any(|a| a == name))
+    {
+        return Err(BadInput(format!(
+            "`{name}` is an alias of {} on the docs branch, not a version: deploying series {name} \
+would take that alias over and replace its page. Remove the alias first (`mike delete --push \
+--branch BRANCH {name}`, BRANCH being the docs branch), then deploy again; nothing was changed",
+            owner.name
+        )));
+    }
+    if let Some(clash) = versions.iter().find(|v| v.name == LATEST) {
+        return Err(BadInput(format!(
+            "the docs branch has a version named `{}`, the alias this tool keeps on the newest \
+series: mike cannot make an alias of a version's name. Remove that version first (`mike delete \
+--push --branch BRANCH {LATEST}`, BRANCH being the docs branch), then deploy again; nothing was \
+changed",
+            clash.name
+        )));
+    }
+    Ok(())
+}
+
 pub fn plan_deploy(versions: &[DocsVersion], input: &DeployInput) -> Result<DeployPlan, BadInput> {
     let name = match spelling(versions, input.series)? {
         Some(existing) => existing,
@@ -376,6 +403,7 @@ pub fn plan_deploy(versions: &[DocsVersion], input: &DeployInput) -> Result<Depl
             new_series_spelling(versions, input.empty_spelling),
         ),
     };
+    check_names(versions, &name)?;
     let mut after = versions.to_vec();
     let index = match after.iter().position(|v| v.name == name) {
         Some(i) => i,
@@ -964,6 +992,30 @@ mod tests {
             assert_eq!(plan.repair.as_deref(), *repair, "{series} on {site:?}");
             assert!(!plan.set_default);
         }
+    }
+
+    #[test]
+    fn names_mike_would_mix_up_are_refused_before_it_runs() {
+        let rel = [s("0.7"), s("0.8")];
+        // An alias named like the series to deploy.
+        let site = [v("0.7", &[LATEST, "0.8"])];
+        let err = plan_deploy(&site, &input("0.8", &rel)).expect_err("alias");
+        assert!(err.0.starts_with("`0.8` is an alias of 0.7"), "{}", err.0);
+        assert!(
+            err.0.contains("mike delete --push --branch BRANCH 0.8"),
+            "{}",
+            err.0
+        );
+        // The same site deploys its own series.
+        assert!(plan_deploy(&site, &input("0.7", &rel)).is_ok());
+        // A version named like the alias this tool keeps.
+        let site = [v(LATEST, &[]), v("0.7", &[])];
+        let err = plan_deploy(&site, &input("0.8", &rel)).expect_err("version");
+        assert!(
+            err.0.contains("a version named `latest-release`"),
+            "{}",
+            err.0
+        );
     }
 
     #[test]

@@ -64,6 +64,27 @@ const EVENT: FlagSpec = FlagSpec {
     help: "read the pull request from $GITHUB_EVENT_PATH (a pull_request event, or a push whose merged pull request the REST API names)",
 };
 
+const REPOSITORY: FlagSpec = FlagSpec {
+    name: "repository",
+    value: Some("NAME"),
+    help: "the repository (index) of twine's config file to use, as `twine upload --repository` (also TWINE_REPOSITORY; default pypi)",
+};
+const REPOSITORY_URL: FlagSpec = FlagSpec {
+    name: "repository-url",
+    value: Some("URL"),
+    help: "the index's upload URL; wins over --repository, as in twine (also TWINE_REPOSITORY_URL)",
+};
+const CONFIG_FILE: FlagSpec = FlagSpec {
+    name: "config-file",
+    value: Some("PATH"),
+    help: "twine's config file to read the repository from (also XTASK_CONFIG_FILE; default ~/.pypirc)",
+};
+const UPLOAD_TIMEOUT: FlagSpec = FlagSpec {
+    name: "upload-timeout",
+    value: Some("SECONDS"),
+    help: "stop a `twine upload` that takes longer (`600`, `90s`, `10m`; also XTASK_UPLOAD_TIMEOUT; default 600)",
+};
+
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "changelog-add",
@@ -220,6 +241,7 @@ version defaults to the next patch after pyproject.toml's version.",
                 value: Some("DIR"),
                 help: "install the package's dependencies from this folder of wheels instead of pip's configured index (offline use)",
             },
+            UPLOAD_TIMEOUT,
         ],
     },
     CommandSpec {
@@ -242,11 +264,16 @@ fetches and plans again; never forced), `build` writes the sdist and wheel to --
 counts as present; its sha256 is verified), `verify` waits until the index lists every file \
 with its sha256. A failure before any upload reverts the changelog heading; once a file is \
 uploaded or listed, nothing is reverted: the error names the command that resumes.\n\n\
-Index: TWINE_REPOSITORY_URL (default: twine's own), credentials in TWINE_USERNAME / \
-TWINE_PASSWORD or as userinfo in TWINE_REPOSITORY_URL (taken out of the URL and passed to \
-twine by environment), or trusted publishing in GitHub Actions. XTASK_INDEX_URL sets the \
-simple index to read (default: derived from the upload URL). XTASK_VERIFY_TIMEOUT bounds the \
-wait for the index (`120`, `90s`, `2m`; default 120 s).\n\n\
+Index, chosen as twine chooses it: --repository-url (TWINE_REPOSITORY_URL), else the \
+repository --repository (TWINE_REPOSITORY, default pypi) of twine's config file \
+(--config-file, default ~/.pypirc; pypi and testpypi need no section). Credentials in \
+twine's order: TWINE_USERNAME / TWINE_PASSWORD, userinfo in the URL (taken out and passed \
+by environment), the config file's section, the keyring, trusted publishing in GitHub \
+Actions. XTASK_INDEX_URL sets the simple index to read (default: derived from the upload \
+URL). Bounds: one `twine upload` --upload-timeout (default 600 s; a timed-out upload is \
+never reverted, a re-run converges); XTASK_VERIFY_TIMEOUT the wait for the index (`120`, \
+`90s`, `2m`; default 120 s); every index and GitHub API request 15 s to connect, 60 s in all; \
+git transfers stalled below 1 byte/s for 60 s (GIT_HTTP_LOW_SPEED_*).\n\n\
 Step outputs (GITHUB_OUTPUT): `tag`, `version`, `released` (validate, and the end of a full \
 run); `release-commit` (the commit where `## vX.Y.Z` and version X.Y.Z first stand together); \
 `sha256` (build: `FILE=SHA256,FILE=SHA256`, sorted); `uploaded` (publish: `true` once a file \
@@ -275,6 +302,10 @@ warning that the GitHub Release was not checked (also XTASK_REQUIRE_RELEASE_EVEN
                 value: Some("LIST"),
                 help: "publish/verify: refuse unless the files in --dist are exactly FILE=SHA256,... (the build step's `sha256` output)",
             },
+            REPOSITORY,
+            REPOSITORY_URL,
+            CONFIG_FILE,
+            UPLOAD_TIMEOUT,
             DRY_RUN,
             REMOTE,
             ROOT_BRANCH,
@@ -313,6 +344,9 @@ XTASK_YANK_TIMEOUT (`900`, `5s`, `2m`, `1h`; default 900 s) runs out, then repor
             },
             DRY_RUN,
             REMOTE,
+            REPOSITORY,
+            REPOSITORY_URL,
+            CONFIG_FILE,
         ],
     },
     CommandSpec {
@@ -321,7 +355,7 @@ XTASK_YANK_TIMEOUT (`900`, `5s`, `2m`, `1h`; default 900 s) runs out, then repor
         summary: "check HEAD for everything the next tag, release and docs-deploy would refuse",
         about: "Changes nothing anywhere. Checks HEAD's committed tree for the release of vX.Y.Z (default: pyproject.toml's version when it is newer than every release, else the next patch): its place among every release known (tags here and on the remote, the package index, released changelog headings), `## Recent Changes` with entries, pyproject.toml's name and literal version, the sdist settings of the build backend (no release tooling ships), then the sdist and wheel built once in a temporary directory with the release's edits (the artifact audit and `twine check --strict`), and the docs built with `mkdocs build --strict`. One line per problem: what, where (file:line when there is one), and the fix; what was checked when all is well. `tag` runs the same checks before it creates anything. Exit 0 when releasable, 2 otherwise.",
         positionals: (0, 1),
-        flags: &[REMOTE_READ],
+        flags: &[REPOSITORY, REPOSITORY_URL, CONFIG_FILE, REMOTE_READ],
     },
     CommandSpec {
         name: "status",
@@ -343,6 +377,9 @@ its reason; --json always prints the report. Exit 0 when consistent, 1 otherwise
                 value: None,
                 help: "print the report as JSON",
             },
+            REPOSITORY,
+            REPOSITORY_URL,
+            CONFIG_FILE,
             REMOTE_READ,
             ROOT_BRANCH,
             DOCS_BRANCH,
@@ -375,6 +412,9 @@ existing release with the right title is kept.",
                 value: None,
                 help: "also publish the GitHub Release titled exactly the tag",
             },
+            REPOSITORY,
+            REPOSITORY_URL,
+            CONFIG_FILE,
             DRY_RUN,
             REMOTE,
             ROOT_BRANCH,

@@ -4,6 +4,7 @@
 //! values, text edits and decisions live in modules of their own.
 
 mod artifacts;
+mod bounded;
 mod changelog;
 mod docs;
 mod docs_versions;
@@ -17,6 +18,7 @@ mod pr;
 mod pr_rules;
 mod preflight;
 mod preflight_rules;
+mod pypirc;
 mod pyproject;
 mod rehearse;
 mod release;
@@ -111,6 +113,32 @@ fn run(args: flags::Parsed) -> Result<()> {
     if ["release", "tag", "status", "preflight"].contains(&args.command) {
         git::Git::new(&sh).require_full_history(args.command, &settings.branches.remote)?;
     }
+    // The index as twine chooses it: flags stand for twine's variables,
+    // which the twine run here reads too.
+    for (flag, var) in [
+        ("repository", "TWINE_REPOSITORY"),
+        ("repository-url", "TWINE_REPOSITORY_URL"),
+        ("config-file", index::CONFIG_FILE_VAR),
+    ] {
+        if let Some(value) = args.value(flag) {
+            sh.set_var(var, value);
+        }
+    }
+    secrets::register_env(&sh);
+    bound_git_transfers(&sh);
+    // An unknown repository or unreadable config file is bad input before
+    // anything else is read or changed.
+    if takes("repository") {
+        index::IndexConfig::from_env(&sh, &root)?;
+    }
+    let upload_timeout = match args
+        .value("upload-timeout")
+        .map(str::to_string)
+        .or_else(|| sh.var("XTASK_UPLOAD_TIMEOUT").ok())
+    {
+        Some(value) => release_rules::parse_timeout("--upload-timeout", &value)?,
+        None => release::UPLOAD_TIMEOUT,
+    };
     let b = settings.branches.clone();
     // `release --require-release-event`: read by github::check_release.
     if args.switch("require-release-event") {
@@ -196,6 +224,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                     .value("expect-sha256")
                     .map(release_rules::parse_sha_list)
                     .transpose()?,
+                upload_timeout,
             },
         ),
         "rehearse" => rehearse::run(
@@ -210,6 +239,7 @@ fn run(args: flags::Parsed) -> Result<()> {
                 keep: args.switch("keep"),
                 port: args.value("port").map(rehearse::parse_port).transpose()?,
                 find_links: args.value("find-links").map(Utf8PathBuf::from),
+                upload_timeout,
                 branches: b.clone(),
                 style: settings.changelog,
             },
@@ -238,6 +268,20 @@ fn run(args: flags::Parsed) -> Result<()> {
             },
         ),
         other => unreachable!("command `{other}` is in the table but not dispatched"),
+    }
+}
+
+/// A git transfer that stalls (an HTTP remote that stops answering) ends
+/// instead of waiting forever: below 1 byte/s for 60 s, unless the caller
+/// set these already.
+fn bound_git_transfers(sh: &Shell) {
+    for (var, value) in [
+        ("GIT_HTTP_LOW_SPEED_LIMIT", "1"),
+        ("GIT_HTTP_LOW_SPEED_TIME", "60"),
+    ] {
+        if sh.var(var).is_err() {
+            sh.set_var(var, value);
+        }
     }
 }
 

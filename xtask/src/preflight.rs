@@ -176,6 +176,7 @@ fn read_index(
     report: &mut Report,
 ) -> Result<Vec<(String, bool)>> {
     let config = IndexConfig::from_env(sh, root)?;
+    println!("  index: {}", config.describe(sh));
     match config.fetch(project) {
         Ok(listed) => {
             report

@@ -31,6 +31,8 @@ use crate::version::Tag;
 use crate::{read, BadInput};
 
 const USER: &str = "rehearsal";
+/// The local index's section in the rehearsal's twine config file.
+const REPOSITORY: &str = "rehearsal";
 
 /// The marked entry a rehearsal adds when `## Recent Changes` is missing
 /// or empty (right after a release): it exists only in the throwaway clone.
@@ -44,6 +46,8 @@ pub struct Options {
     /// A folder of wheels for the package's dependencies, instead of pip's
     /// configured index (offline use).
     pub find_links: Option<Utf8PathBuf>,
+    /// The bound of each upload (`--upload-timeout`).
+    pub upload_timeout: std::time::Duration,
     pub branches: Branches,
     pub style: ChangelogStyle,
 }
@@ -75,6 +79,9 @@ fn shown_line(line: &str) -> Option<String> {
 }
 
 pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
+    if let Some(port) = opts.port {
+        port_free(port)?;
+    }
     if let Some(dir) = &opts.find_links {
         if !dir.is_dir() {
             bail!(BadInput(format!(
@@ -240,16 +247,36 @@ fn rehearse(
     let port = steps_index(sh, tools, &dir, password, opts.port, sandbox, steps)?;
     let upload_url = format!("http://127.0.0.1:{port}/");
     let simple = format!("http://127.0.0.1:{port}/simple/");
+    // The local index as a maintainer configures one: a named section of
+    // twine's config file, chosen with --repository; the reads derive
+    // from its upload URL.
+    let pypirc = dir.join("index").join("pypirc");
+    write_private(
+        &pypirc,
+        &format!(
+            "[distutils]\nindex-servers =\n    {REPOSITORY}\n\n[{REPOSITORY}]\nrepository = {upload_url}\nusername = {USER}\npassword = {password}\n"
+        ),
+    )?;
+    let timeout = opts.upload_timeout.as_secs().to_string();
+    let index_flags = [
+        "--repository",
+        REPOSITORY,
+        "--config-file",
+        pypirc.as_str(),
+        "--upload-timeout",
+        &timeout,
+    ];
 
     let child = |args: &[&str]| -> Result<()> {
         let mut running = Command::new(&xtask)
             .args(args)
             .current_dir(&work)
             .env("XTASK_TOOLS_DIR", &tools_dir)
-            .env("TWINE_REPOSITORY_URL", &upload_url)
-            .env("TWINE_USERNAME", USER)
-            .env("TWINE_PASSWORD", password)
-            .env("XTASK_INDEX_URL", &simple)
+            .env_remove("TWINE_REPOSITORY_URL")
+            .env_remove("TWINE_REPOSITORY")
+            .env_remove("TWINE_USERNAME")
+            .env_remove("TWINE_PASSWORD")
+            .env_remove("XTASK_INDEX_URL")
             .env_remove("GITHUB_ACTIONS")
             .stdout(Stdio::piped())
             .spawn()
@@ -270,12 +297,14 @@ fn rehearse(
     };
     let name = tag.to_string();
     steps.run(&format!("tag {tag}"), || {
-        child(&["tag", &name])?;
+        child(&[&["tag", name.as_str()][..], &index_flags[..4]].concat())?;
         Ok("release commit and tag pushed".into())
     })?;
     steps.run(&format!("release {tag}"), || {
-        child(&["release", &name])?;
-        Ok("published and verified".into())
+        child(&[&["release", name.as_str()][..], &index_flags[..]].concat())?;
+        Ok(format!(
+            "published to `{REPOSITORY}` of {pypirc} and verified"
+        ))
     })?;
     steps.run(&format!("docs-deploy {tag}"), || {
         child(&["docs-deploy", &name])?;
@@ -385,9 +414,7 @@ fn steps_index(
             .context("writing the index's htpasswd file")?;
         let port = match port {
             Some(port) => {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    bail!("127.0.0.1:{port} is already in use: pick another --port, or omit it for a free one");
-                }
+                port_free(port)?;
                 port
             }
             None => TcpListener::bind("127.0.0.1:0")
@@ -435,6 +462,34 @@ fn steps_index(
 }
 
 /// A password for the throwaway index, never printed or passed as an argument.
+/// `--port N` must be free on 127.0.0.1: bad input naming it otherwise.
+fn port_free(port: u16) -> Result<()> {
+    if TcpStream::connect(("127.0.0.1", port)).is_ok()
+        || TcpListener::bind(("127.0.0.1", port)).is_err()
+    {
+        bail!(BadInput(format!(
+            "--port {port}: 127.0.0.1:{port} is already in use: pick another --port, or omit \
+it for a free one; nothing was started"
+        )));
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read (it holds the local password).
+fn write_private(path: &Utf8Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {path}"))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {path}"))
+}
+
 fn random_secret() -> String {
     let seed = format!(
         "{:?}{}{:?}",

@@ -18,6 +18,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
+use crate::bounded;
 use crate::changelog::{self, Edit};
 use crate::git::{self, Git, Push};
 use crate::github;
@@ -113,7 +114,13 @@ pub struct Options {
     pub dist: Option<Utf8PathBuf>,
     /// The build's sha256 record: publish and verify refuse other files.
     pub expect_sha256: Option<Vec<LocalFile>>,
+    /// How long one `twine upload` may take before it is stopped.
+    pub upload_timeout: std::time::Duration,
 }
+
+/// The default bound of one `twine upload` (`--upload-timeout`,
+/// `XTASK_UPLOAD_TIMEOUT`): far above an upload of this package's size.
+pub const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 struct Release<'a> {
     sh: &'a Shell,
@@ -1042,7 +1049,7 @@ nothing was uploaded. A published version cannot be replaced: release the next p
             ui::would(&format!(
                 "upload the built files not already on {} with `python -m twine upload` \
 (the index lists {} file(s) of this version now)",
-                config.upload_url,
+                config.describe(self.sh),
                 present.map_or("an unknown number of".to_string(), |n| n.to_string())
             ));
             return Ok("planned".into());
@@ -1067,8 +1074,17 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         };
         let config = self.index_config()?;
         let url = config.upload_url.clone();
+        // Twine reads the config file's section and the keyring itself;
+        // trusted publishing is the last resort, as in twine.
         let credentials = match config.twine_credentials(self.sh) {
             Some(pair) => Some(pair),
+            None if matches!(
+                config.login(self.sh),
+                index::Login::ConfigFile | index::Login::Keyring
+            ) =>
+            {
+                None
+            }
             None => github::mint_index_token(self.sh, &url)?.map(|t| ("__token__".to_string(), t)),
         };
         if let Some((user, secret)) = &credentials {
@@ -1086,20 +1102,54 @@ nothing was uploaded. A published version cannot be replaced: release the next p
         while !remaining.is_empty() {
             let paths: Vec<Utf8PathBuf> = remaining.iter().map(|f| dist.join(f)).collect();
             let sh = self.sh;
+            // The repository as chosen (a URL, or a named section of the
+            // config file, whose credentials and keyring twine reads).
+            let repository = config.twine_args();
             let mut upload = cmd!(
                 sh,
-                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar --repository-url {url} {paths...}"
+                "{python} -m twine --no-color upload --verbose --non-interactive --disable-progress-bar {repository...} {paths...}"
             )
             .env("COLUMNS", COLUMNS)
-            .env("TWINE_REPOSITORY_URL", &url)
             .quiet()
             .ignore_status();
+            upload = match &config.named {
+                None => upload.env("TWINE_REPOSITORY_URL", &url),
+                Some(_) => upload.env_remove("TWINE_REPOSITORY_URL"),
+            };
             if let Some((user, password)) = &credentials {
                 upload = upload
                     .env("TWINE_USERNAME", user)
                     .env("TWINE_PASSWORD", password);
             }
-            let out = upload.output().context("running twine upload")?;
+            let limit = self.opts.upload_timeout;
+            let out = match bounded::run(upload.into(), limit, "twine upload")? {
+                bounded::Ended::Finished(out) => out,
+                bounded::Ended::TimedOut { stdout, stderr } => {
+                    let said = format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&stdout),
+                        String::from_utf8_lossy(&stderr)
+                    );
+                    for line in secrets::redact(&said)
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                    {
+                        println!("    | {}", line.trim_end());
+                    }
+                    // Twine may have sent a file whose answer never came:
+                    // the version counts as published and is never reverted.
+                    self.mark_uploaded()?;
+                    bail!(
+                        "the upload timed out after {} s ({url} accepted the connection but did \
+not answer); nothing is known about the files: the version may be partly published, so it is \
+never reverted. Re-run `cargo xtask release {}` once the index answers: it verifies what \
+arrived and uploads what is missing (--upload-timeout SECONDS or XTASK_UPLOAD_TIMEOUT sets the \
+limit)",
+                        limit.as_secs(),
+                        self.tag()
+                    );
+                }
+            };
             // Read as twine wrote it (a secret that is also ordinary text,
             // such as the version, must not hide which file was sent);
             // only what is printed is redacted.

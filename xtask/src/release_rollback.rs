@@ -223,6 +223,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     )?;
 
     println!("release rollback of {tag}:");
+    println!("  index: {}", config.describe(sh));
     match &case {
         Case::Indexed { next } => {
             println!("  {version} is on the index: the next release is {next}")

@@ -71,6 +71,8 @@ pub struct Facts {
     pub index: Option<Vec<Listed>>,
     pub index_error: Option<String>,
     pub upload_url: Option<String>,
+    /// Which index and which credentials source (never the secret).
+    pub index_source: Option<String>,
     /// `None` when the docs branch could not be read.
     pub docs: Option<Vec<DocsVersion>>,
     pub docs_default: Option<String>,
@@ -529,6 +531,7 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             "docs_default": facts.docs_default,
             "unpushed_commits": facts.unpushed,
             "files_from": facts.files_from,
+            "index_source": facts.index_source,
             "consistent": found.is_empty(),
             "findings": found.iter().map(|f| json!({"problem": f.problem, "fix": f.fix})).collect::<Vec<_>>(),
         });
@@ -595,6 +598,9 @@ fn print_report(f: &Facts, a: &Assessment) {
         (None, Some(_)) => "(unreadable)".into(),
         (None, None) => "(not checked)".into(),
     };
+    if let Some(source) = &f.index_source {
+        println!("index:             {source}");
+    }
     println!("index newest:      {indexed}");
     if let Some(next) = &a.next_release {
         let spent: Vec<String> = a.rolled_back.iter().map(ToString::to_string).collect();
@@ -919,6 +925,7 @@ fn gather(sh: &Shell, root: &Utf8Path, b: &Branches) -> Facts {
                     Ok(files) => facts.index = Some(listed_versions(&facts.project, &files)),
                     Err(e) => facts.index_error = Some(clip(&format!("{e:#}"))),
                 }
+                facts.index_source = Some(config.describe(sh));
                 facts.upload_url = Some(config.upload_url);
             }
             Err(e) => facts.index_error = Some(clip(&format!("{e:#}"))),

@@ -119,8 +119,9 @@ fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)
     let remote_tags = git.remote_tags(remote)?;
     let head = git.commit_of("HEAD")?.context("reading HEAD")?;
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
+    let config = IndexConfig::from_env(sh, root)?;
+    println!("    index: {}", config.describe(sh));
     let read_index = || -> Result<Listing> {
-        let config = IndexConfig::from_env(sh, root)?;
         let listed = config.fetch(&project).with_context(|| {
             format!(
                 "reading the package index {} (a tag is only made for a version the index \

@@ -60,6 +60,47 @@ impl Group {
     }
 }
 
+/// The shared locks this process holds on the environments it uses, until
+/// it ends: an install elsewhere waits for them before replacing one.
+static IN_USE: std::sync::Mutex<Vec<(Utf8PathBuf, File)>> = std::sync::Mutex::new(Vec::new());
+
+fn in_use_file(venv: &Utf8Path) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("{venv}.in-use"))
+}
+
+/// Marks `venv` as in use by this process (a shared lock, once per
+/// environment), taken under the install lock.
+fn hold_in_use(venv: &Utf8Path) -> Result<()> {
+    let mut held = IN_USE
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the tools' in-use locks are poisoned"))?;
+    if held.iter().any(|(v, _)| v == venv) {
+        return Ok(());
+    }
+    let path = in_use_file(venv);
+    let file = File::create(&path).with_context(|| format!("creating {path}"))?;
+    file.lock_shared()
+        .with_context(|| format!("marking {venv} as in use"))?;
+    held.push((venv.to_path_buf(), file));
+    Ok(())
+}
+
+/// The exclusive lock on `venv` for replacing it: this process's own use
+/// ends, and other commands using it are waited for.
+fn exclusive_use(venv: &Utf8Path) -> Result<File> {
+    if let Ok(mut held) = IN_USE.lock() {
+        held.retain(|(v, _)| v != venv);
+    }
+    let path = in_use_file(venv);
+    let file = File::create(&path).with_context(|| format!("creating {path}"))?;
+    if file.try_lock().is_err() {
+        eprintln!("tools: waiting for the commands that use {venv} to end before replacing it");
+        file.lock()
+            .with_context(|| format!("waiting for the commands that use {venv}"))?;
+    }
+    Ok(file)
+}
+
 /// The environment holding exactly `groups`: `release`, `docs`, `test`, a
 /// joined name for a mix, and `venv` for all of them (the name the tests
 /// and benchmarks use).
@@ -157,6 +198,7 @@ impl Tools {
         };
         let wanted = tools(dir.join(venv_name(&groups)), groups.clone());
         if !force && wanted.is_current(&stamp_text) {
+            hold_in_use(&wanted.venv)?;
             return Ok(wanted);
         }
         if !force && groups.len() < Group::ALL.len() {
@@ -166,12 +208,16 @@ impl Tools {
             }
             let everything = tools(dir.join(venv_name(&Group::ALL)), Group::ALL.to_vec());
             if everything.is_current(&all) {
+                hold_in_use(&everything.venv)?;
                 return Ok(everything);
             }
         }
 
         let uv = ensure_uv(sh, root, &dir)?;
         let venv = &wanted.venv;
+        // Commands running twine or mike from this environment keep it
+        // until they end: wait for them before replacing it.
+        let replacing = exclusive_use(venv)?;
         if venv.exists() {
             fs::remove_dir_all(venv).with_context(|| format!("removing the old {venv}"))?;
         }
@@ -205,6 +251,9 @@ impl Tools {
         // Written last: an interrupted install is redone on next use.
         let stamp = wanted.stamp();
         fs::write(&stamp, &stamp_text).with_context(|| format!("writing {stamp}"))?;
+        // Still under the install lock: no other install comes between.
+        drop(replacing);
+        hold_in_use(venv)?;
         Ok(wanted)
     }
 

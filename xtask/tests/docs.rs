@@ -660,3 +660,38 @@ fn rolling_back_a_deleted_series_again_is_a_no_op() {
     // A series that was never there is still refused.
     refused(&sandbox, &["docs-rollback", "0.5"], "series 0.5 is not on");
 }
+
+/// A site made by raw mike where `0.8` is an alias of 0.7: deploying
+/// series 0.8 is refused before mike runs (mike would move the alias and
+/// replace its page), and the docs branch stays as it was.
+#[test]
+fn an_alias_named_like_the_series_is_refused_before_mike_runs() {
+    let sandbox = Sandbox::new();
+    sandbox.raw_mike(&[
+        "deploy",
+        "--branch",
+        "docs",
+        "--push",
+        "--update-aliases",
+        "0.7",
+        "latest-release",
+        "0.8",
+    ]);
+    tags(&sandbox, &["v0.7.0", "v0.8.0"]);
+    let before = snapshot(&sandbox);
+    for args in [
+        &["docs-deploy", "0.8"][..],
+        &["docs-deploy", "0.8", "--dry-run"],
+    ] {
+        refused(
+            &sandbox,
+            args,
+            "`0.8` is an alias of 0.7 on the docs branch, not a version",
+        );
+    }
+    assert_eq!(snapshot(&sandbox), before);
+    // mike keeps aliases as a set: their order in the file is its own.
+    let mut site = remote_versions(&sandbox);
+    site[0].1.sort();
+    assert_eq!(site, versions(&[("0.7", &["0.8", "latest-release"])]));
+}

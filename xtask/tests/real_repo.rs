@@ -757,6 +757,19 @@ fn rehearse_offline_with_a_wheel_folder() {
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     let bad = output(sandbox.xtask(&["rehearse", "--find-links", "/nonexistent/wheels"]));
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    // A busy port is bad input naming it, before anything is cloned.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let bad = output(sandbox.xtask(&["rehearse", "--port", &port]));
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains(&format!(
+            "--port {port}: 127.0.0.1:{port} is already in use"
+        )),
+        "{}",
+        text(&bad)
+    );
+    assert!(!text(&bad).contains("==> clone"), "{}", text(&bad));
 }
 
 /// Every pull request of the project's released history passes the title

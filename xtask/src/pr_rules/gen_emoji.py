@@ -1,6 +1,6 @@
 """Writes emoji.rs (next to this file): the RGI emoji data lint-pr needs.
 
-Run with the `emoji` package (https://pypi.org/project/emoji/, whose
+Run with the `emoji` package from the package index (its
 EMOJI_DATA lists Unicode's emoji-test.txt with each sequence's status):
 
     python3 -m pip download --no-deps emoji==2.16.0

@@ -205,7 +205,10 @@ impl Sandbox {
             .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
             .env_remove("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
             .env_remove("TWINE_USERNAME")
-            .env_remove("TWINE_PASSWORD");
+            .env_remove("TWINE_PASSWORD")
+            .env_remove("TWINE_REPOSITORY")
+            .env_remove("XTASK_CONFIG_FILE")
+            .env_remove("XTASK_UPLOAD_TIMEOUT");
         no_index_beyond_loopback(&mut cmd);
         cmd
     }
@@ -466,6 +469,9 @@ pub fn xtask_in(dir: &Path, args: &[&str]) -> Command {
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
         "TWINE_USERNAME",
         "TWINE_PASSWORD",
+        "TWINE_REPOSITORY",
+        "XTASK_CONFIG_FILE",
+        "XTASK_UPLOAD_TIMEOUT",
     ] {
         cmd.env_remove(var);
     }
