@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use harness::{git, output, project_root, text, Index, Sandbox, TempDir, PASSWORD, USER};
+use harness::{git, output, project_root, refs, text, Index, Sandbox, TempDir, PASSWORD, USER};
 
 /// The xtask with HOME at `home` and no index in the environment: the
 /// index comes from the config file alone.
@@ -42,21 +42,10 @@ fn pypirc(home: &Path, index: &Index, with_password: bool) {
     .expect("write .pypirc");
 }
 
+/// `harness::says`, and the password never shows.
 fn says(out: &Output, code: i32, needles: &[&str]) {
-    let all = text(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    for n in needles {
-        assert!(all.contains(n), "`{n}` not in:\n{all}");
-    }
+    let all = harness::says(out, code, needles);
     assert!(!all.contains(PASSWORD), "the password leaked:\n{all}");
-}
-
-fn refs(sandbox: &Sandbox) -> String {
-    format!(
-        "{}\n{}",
-        git(&sandbox.work, &["for-each-ref"]),
-        git(&sandbox.remote, &["for-each-ref"])
-    )
 }
 
 #[test]

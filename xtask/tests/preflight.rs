@@ -8,7 +8,7 @@ mod harness;
 use std::fs;
 use std::process::Output;
 
-use harness::{git, output, text, with_index, Index, Sandbox, PASSWORD};
+use harness::{git, output, says, text, with_index, Index, Sandbox, PASSWORD};
 
 /// Everything a refusal must leave alone: refs here and on the remote, the
 /// working tree and the index's files.
@@ -24,14 +24,6 @@ fn state(sandbox: &Sandbox, index: &Index) -> String {
 
 fn run(sandbox: &Sandbox, index: &Index, args: &[&str]) -> Output {
     output(with_index(sandbox.xtask(args), index, PASSWORD))
-}
-
-fn says(out: &Output, code: i32, needles: &[&str]) {
-    let all = text(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    for n in needles {
-        assert!(all.contains(n), "`{n}` not in:\n{all}");
-    }
 }
 
 /// Replaces text in a tracked file of the clone, commits and pushes it.

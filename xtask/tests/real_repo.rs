@@ -18,8 +18,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use harness::{
-    copy_project_paths, free_port, git, output, path_str, run_ok, text, tools, with_index, Index,
-    Sandbox, TempDir, PASSWORD,
+    copy_project_paths, free_port, git, output, path_str, remote_file, run_ok, text, tools,
+    with_index, Index, Sandbox, TempDir, PASSWORD,
 };
 
 const PR_URL: &str = "https://github.com/mindoffwork/mindoff-dataport/pull";
@@ -397,10 +397,6 @@ fn ok(out: Output) -> String {
 
 fn read(sandbox: &Sandbox, file: &str) -> String {
     fs::read_to_string(sandbox.work.join(file)).expect("read")
-}
-
-fn remote_file(sandbox: &Sandbox, rev: &str, file: &str) -> String {
-    git(&sandbox.remote, &["show", &format!("{rev}:{file}")])
 }
 
 fn clean(sandbox: &Sandbox) {

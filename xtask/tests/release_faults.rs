@@ -14,14 +14,10 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use harness::{
-    add_changelog_entry, git, output, path_str, run_ok, text, with_index, xtask_in, Index, Sandbox,
-    PASSWORD, USER,
+    add_changelog_entry, git, output, path_str, remote_file, run_ok, says, text, with_index,
+    xtask_in, Index, Sandbox, PASSWORD, USER,
 };
 use proxy::{Fault, Proxy};
-
-fn remote_file(sandbox: &Sandbox, rev: &str, file: &str) -> String {
-    git(&sandbox.remote, &["show", &format!("{rev}:{file}")])
-}
 
 fn snapshot(sandbox: &Sandbox, index: &Index) -> String {
     format!(
@@ -31,15 +27,6 @@ fn snapshot(sandbox: &Sandbox, index: &Index) -> String {
         git(&sandbox.remote, &["for-each-ref"]),
         index.files()
     )
-}
-
-fn expect(out: &Output, code: i32, needles: &[&str]) -> String {
-    let all = text(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    for needle in needles {
-        assert!(all.contains(needle), "should say {needle:?}: {all}");
-    }
-    all
 }
 
 fn release(dir: &Path, index: &Index, version: &str) -> Command {
@@ -133,16 +120,16 @@ fn listing_lag_is_waited_for_and_never_reverted() {
             .env("XTASK_VERIFY_TIMEOUT", timeout);
         output(cmd)
     };
-    expect(
+    says(
         &run("1s", &[]),
         1,
         &["uploaded, not yet listed", "cargo xtask release v0.7.0"],
     );
     assert_eq!(index.files().len(), 2);
     assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
-    expect(&run("1s", &["--step", "revert"]), 1, &["not reverting"]);
+    says(&run("1s", &["--step", "revert"]), 1, &["not reverting"]);
 
-    let all = expect(&run("40", &[]), 0, &["released v0.7.0"]);
+    let all = says(&run("40", &[]), 0, &["released v0.7.0"]);
     assert!(all.contains("already had all 2 file(s)"), "{all}");
     let subjects = git(&sandbox.remote, &["log", "--format=%s", "root"]);
     assert!(!subjects.contains("Revert"), "{subjects}");
@@ -173,14 +160,14 @@ fn a_resume_from_another_clone_never_reverts_an_upload_listed_late() {
             .env("XTASK_VERIFY_TIMEOUT", "1s");
         output(cmd)
     };
-    expect(
+    says(
         &run(&sandbox.work, PASSWORD),
         1,
         &["uploaded, not yet listed"],
     );
     assert_eq!(index.files().len(), 2);
     let other = sandbox.clone_as("other");
-    let all = expect(
+    let all = says(
         &run(&other, "wrong-password-123"),
         1,
         &["not reverted", "cargo xtask release v0.7.0"],
@@ -206,14 +193,14 @@ fn a_connection_dropped_after_the_first_upload_is_resumed_not_reverted() {
             .env("XTASK_INDEX_URL", index.simple_url());
         output(cmd)
     };
-    expect(
+    says(
         &run(),
         1,
         &["not reverted", "resume with `cargo xtask release v0.7.0`"],
     );
     assert_eq!(index.files().len(), 1);
     assert!(remote_file(&sandbox, "root", "CHANGELOG.md").contains("\n## v0.7.0\n"));
-    expect(&run(), 0, &["uploaded 1 file(s)"]);
+    says(&run(), 0, &["uploaded 1 file(s)"]);
     assert_eq!(index.files().len(), 2);
     let subjects = git(&sandbox.remote, &["log", "--format=%s", "root"]);
     assert!(!subjects.contains("Revert"), "{subjects}");
@@ -231,7 +218,7 @@ fn a_password_equal_to_the_version_does_not_hide_an_upload() {
     sandbox.plain_tag("v0.7.0");
     let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, password);
     cmd.env("TWINE_REPOSITORY_URL", dropping.url());
-    expect(
+    says(
         &output(cmd),
         1,
         &["not reverted", "resume with `cargo xtask release v***`"],
@@ -260,7 +247,7 @@ fn changes_after_the_tag_are_refused_or_kept_out_of_the_release() {
     .expect("write");
     sandbox.commit_and_push("Add a dependency");
     let before = snapshot(&sandbox, &index);
-    expect(
+    says(
         &output(release(&sandbox.work, &index, "v0.7.0")),
         2,
         &["pyproject.toml:", "beyond the version", "attrs"],
@@ -273,7 +260,7 @@ fn changes_after_the_tag_are_refused_or_kept_out_of_the_release() {
         "🧹 Merged during the release ([#77](https://x/77))",
     );
     sandbox.commit_and_push("Late entry");
-    expect(
+    says(
         &output(release(&sandbox.work, &index, "v0.7.0")),
         0,
         &["released v0.7.0"],
@@ -312,12 +299,12 @@ fn versions_on_the_index_are_never_released_again() {
     let before = snapshot(&sandbox, &index);
     for args in [&["release", "v0.7.0"][..], &["tag", "v0.7.1"]] {
         let out = output(with_index(sandbox.xtask(args), &index, PASSWORD));
-        expect(&out, 2, &["0.8.0 is on the package index", "v0.8.1"]);
+        says(&out, 2, &["0.8.0 is on the package index", "v0.8.1"]);
     }
     assert_eq!(snapshot(&sandbox, &index), before);
     fs::remove_file(&newer).expect("remove");
 
-    expect(
+    says(
         &output(release(&sandbox.work, &index, "v0.7.0")),
         0,
         &["released v0.7.0"],
@@ -336,7 +323,7 @@ fn versions_on_the_index_are_never_released_again() {
     sandbox.commit_and_push("A fix");
     sandbox.plain_tag("v0.7.0");
     let before = snapshot(&sandbox, &index);
-    expect(
+    says(
         &output(release(&sandbox.work, &index, "v0.7.0")),
         2,
         &["released", "v0.7.1"],
@@ -352,7 +339,7 @@ fn versions_on_the_index_are_never_released_again() {
         &index,
         PASSWORD,
     ));
-    expect(&out, 2, &["v0.7.1"]);
+    says(&out, 2, &["v0.7.1"]);
     assert_eq!(snapshot(&sandbox, &index), after_delete);
     assert_ne!(before, after_delete);
 }
@@ -371,13 +358,13 @@ fn a_repository_without_tags_still_refuses_old_versions() {
     ] {
         let before = snapshot(&sandbox, &index);
         let out = output(with_index(sandbox.xtask(args), &index, PASSWORD));
-        expect(&out, 2, &[needle, "v0.6.1"]);
+        says(&out, 2, &[needle, "v0.6.1"]);
         assert_eq!(snapshot(&sandbox, &index), before, "{args:?}");
     }
     for version in ["v0.5.1", "v0.6.0"] {
         sandbox.plain_tag(version);
         let before = snapshot(&sandbox, &index);
-        expect(
+        says(
             &output(release(&sandbox.work, &index, version)),
             2,
             &["v0.6.1"],
@@ -394,7 +381,7 @@ fn a_repository_without_tags_still_refuses_old_versions() {
         &index,
         PASSWORD,
     ));
-    expect(&out, 0, &["tagged v0.6.1"]);
+    says(&out, 0, &["tagged v0.6.1"]);
     assert!(remote_file(&sandbox, "v0.6.1", "pyproject.toml").contains("version = \"0.6.1\""));
 }
 
@@ -440,9 +427,9 @@ fn credentials_in_the_index_url_stay_out_of_argv_and_output() {
         output(cmd)
     };
     let wrong = "wrong-url-password-9";
-    let all = expect(&run(wrong), 1, &["refused the credentials"]);
+    let all = says(&run(wrong), 1, &["refused the credentials"]);
     assert!(!all.contains(wrong), "{all}");
-    let all = expect(&run(PASSWORD), 0, &["released v0.7.0"]);
+    let all = says(&run(PASSWORD), 0, &["released v0.7.0"]);
     assert!(
         !all.contains(PASSWORD) && !all.contains("::add-mask::"),
         "{all}"
@@ -479,7 +466,7 @@ fn an_index_echoing_the_upload_headers_shows_no_credentials() {
         let echo = Proxy::start(index.port, Fault::EchoUploads(status));
         let mut cmd = with_index(sandbox.xtask(&["release", "v0.7.0"]), &index, password);
         cmd.env("TWINE_REPOSITORY_URL", echo.url());
-        let all = expect(&output(cmd), 1, &[needle, "Authorization: Basic ***"]);
+        let all = says(&output(cmd), 1, &[needle, "Authorization: Basic ***"]);
         assert!(!all.contains(&basic) && !all.contains(password), "{all}");
         assert!(!all.contains("not reverted"), "{all}");
         assert!(index.files().is_empty());
@@ -501,7 +488,7 @@ fn a_shallow_clone_is_refused_with_the_fix_then_releases_once_deepened() {
         &index,
         PASSWORD,
     ));
-    expect(&out, 0, &["tagged v0.7.0"]);
+    says(&out, 0, &["tagged v0.7.0"]);
     add_changelog_entry(&sandbox.work, "after the tag");
     sandbox.commit_and_push("An entry after the tag");
     let shallow = sandbox.dir.path().join("shallow");
@@ -527,7 +514,7 @@ fn a_shallow_clone_is_refused_with_the_fix_then_releases_once_deepened() {
     ] {
         let before = refs(&shallow);
         let out = output(with_index(xtask_in(&shallow, args), &index, PASSWORD));
-        let all = expect(
+        let all = says(
             &out,
             2,
             &["shallow", "git fetch --unshallow", "fetch-depth: 0"],
@@ -540,7 +527,7 @@ fn a_shallow_clone_is_refused_with_the_fix_then_releases_once_deepened() {
         &["fetch", "-q", "--unshallow", "--tags", "origin"],
     );
     let out = output(release(&shallow, &index, "v0.7.0"));
-    expect(&out, 0, &["released v0.7.0"]);
+    says(&out, 0, &["released v0.7.0"]);
     assert_eq!(index.files().len(), 2, "{:?}", index.files());
 }
 

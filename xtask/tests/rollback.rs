@@ -8,8 +8,8 @@ mod stub_index;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{git, output, run_ok, text, with_index, Index, Sandbox, PASSWORD};
-use stub_index::{Answer, Server, YankIndex};
+use harness::{git, output, refs, run_ok, says, text, with_index, Index, Sandbox, PASSWORD};
+use stub_index::{with_stub, Answer, Server, YankIndex};
 
 const RELEASE_5: &str = r#"{"id":5,"tag_name":"v0.7.0","name":"v0.7.0","draft":false}"#;
 
@@ -48,14 +48,6 @@ fn with_github(mut cmd: Command, github: &Server) -> Command {
     cmd
 }
 
-/// The index configured as the stub: uploads nowhere, reads the stub.
-fn with_stub(mut cmd: Command, index: &YankIndex) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("XTASK_INDEX_URL", index.simple_url())
-        .stdin(Stdio::null());
-    cmd
-}
-
 /// Tag v0.7.0 pushed and 0.7.0 on the stub index: a rollback's start,
 /// without a build.
 fn tagged() -> (Sandbox, YankIndex) {
@@ -67,27 +59,11 @@ fn tagged() -> (Sandbox, YankIndex) {
     (sandbox, index)
 }
 
-fn refs(sandbox: &Sandbox) -> String {
-    format!(
-        "{}\n{}",
-        git(&sandbox.work, &["for-each-ref"]),
-        git(&sandbox.remote, &["for-each-ref"])
-    )
-}
-
 fn has_tag(sandbox: &Sandbox, tag: &str) -> (bool, bool) {
     (
         !git(&sandbox.work, &["tag", "--list", tag]).is_empty(),
         !git(&sandbox.remote, &["tag", "--list", tag]).is_empty(),
     )
-}
-
-fn says(out: &Output, code: i32, needles: &[&str]) {
-    let all = text(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    for n in needles {
-        assert!(all.contains(n), "`{n}` not in:\n{all}");
-    }
 }
 
 #[test]

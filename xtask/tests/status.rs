@@ -9,15 +9,8 @@ mod stub_index;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use harness::{free_port, git, output, path_str, run_ok, text, Sandbox, TempDir};
-use stub_index::YankIndex;
-
-fn with_stub(mut cmd: Command, index: &YankIndex) -> Command {
-    cmd.env("TWINE_REPOSITORY_URL", index.url())
-        .env("XTASK_INDEX_URL", index.simple_url())
-        .stdin(Stdio::null());
-    cmd
-}
+use harness::{free_port, git, output, path_str, run_ok, says, text, Sandbox, TempDir};
+use stub_index::{with_stub, YankIndex};
 
 fn status_in(sandbox: &Sandbox, dir: &Path, index: &YankIndex, extra: &[&str]) -> Output {
     let mut args = vec!["status"];
@@ -93,14 +86,6 @@ fn converge(sandbox: &Sandbox, dir: &Path, index: &YankIndex) {
         }
     }
     panic!("status did not converge");
-}
-
-fn says(out: &Output, code: i32, needles: &[&str]) {
-    let all = text(out);
-    assert_eq!(out.status.code(), Some(code), "{all}");
-    for n in needles {
-        assert!(all.contains(n), "`{n}` not in:\n{all}");
-    }
 }
 
 /// A docs branch made by hand (as mike leaves it), pushed to the remote.

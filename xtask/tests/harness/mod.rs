@@ -529,3 +529,52 @@ impl Sandbox {
             .collect()
     }
 }
+
+/// Asserts a command's exit code and that its output (status, stdout and
+/// stderr) says every needle; returns that output.
+pub fn says(out: &Output, code: i32, needles: &[&str]) -> String {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(code), "{all}");
+    for n in needles {
+        assert!(all.contains(n), "`{n}` not in:\n{all}");
+    }
+    all
+}
+
+/// Every ref of the clone, then every ref of the remote.
+pub fn refs(sandbox: &Sandbox) -> String {
+    format!(
+        "{}\n{}",
+        git(&sandbox.work, &["for-each-ref"]),
+        git(&sandbox.remote, &["for-each-ref"])
+    )
+}
+
+/// A file as the remote has it at `rev`.
+pub fn remote_file(sandbox: &Sandbox, rev: &str, file: &str) -> String {
+    git(&sandbox.remote, &["show", &format!("{rev}:{file}")])
+}
+
+/// The xtask in the sandbox with the real local index and its password.
+pub fn ix(index: &Index, sandbox: &Sandbox, args: &[&str]) -> Command {
+    with_index(sandbox.xtask(args), index, PASSWORD)
+}
+
+/// Runs the xtask in the sandbox (index configured) and asserts its exit
+/// code and that its output names `needle`; returns the output.
+pub fn expect_exit(
+    sandbox: &Sandbox,
+    index: &Index,
+    args: &[&str],
+    code: i32,
+    needle: &str,
+) -> String {
+    let out = output(with_index(sandbox.xtask(args), index, PASSWORD));
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {all}");
+    assert!(
+        all.contains(needle),
+        "{args:?} should say {needle:?}: {all}"
+    );
+    all
+}

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -286,4 +287,12 @@ fn json_page(versions: &[(String, Option<String>)]) -> String {
         })
         .collect();
     serde_json::json!({"meta": {"api-version": "1.1"}, "name": PROJECT, "files": files}).to_string()
+}
+
+/// A command whose index (upload and simple API) is this stub, stdin closed.
+pub fn with_stub(mut cmd: Command, index: &YankIndex) -> Command {
+    cmd.env("TWINE_REPOSITORY_URL", index.url())
+        .env("XTASK_INDEX_URL", index.simple_url())
+        .stdin(Stdio::null());
+    cmd
 }
