@@ -19,8 +19,9 @@ use crate::changelog::{self, Edit};
 use crate::flags;
 use crate::git::Git;
 use crate::github::{self, bool_field, inert, shown, string_field, untrusted};
+use crate::input::{read, BadInput};
 use crate::pr_rules;
-use crate::{read, ui, BadInput};
+use crate::ui;
 
 /// A pull request as the commands need it.
 pub struct PullRequest {

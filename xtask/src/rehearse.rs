@@ -22,13 +22,13 @@ use crate::changelog::{self, Edit};
 use crate::docs_versions;
 use crate::github;
 use crate::index;
+use crate::input::{read, BadInput};
 use crate::pyproject;
 use crate::settings::{Branches, ChangelogStyle};
 use crate::simple_index::sha256_hex;
 use crate::tools::Tools;
 use crate::ui::Steps;
 use crate::version::Tag;
-use crate::{read, BadInput};
 
 const USER: &str = "rehearsal";
 /// The local index's section in the rehearsal's twine config file.

@@ -19,10 +19,10 @@ use crate::git::Git;
 use crate::github;
 use crate::index::{self, IndexConfig, IndexFile};
 use crate::input::clip;
+use crate::input::{read, BadInput};
 use crate::pyproject;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
-use crate::{read, BadInput};
 
 pub struct Options {
     pub tag: Tag,
