@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 use crate::input::clip;
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// Names the project and the xtask's version, as GitHub asks of API clients.
 pub const USER_AGENT: &str = concat!("mindoff-dataport-xtask/", env!("CARGO_PKG_VERSION"));

@@ -39,7 +39,7 @@ mod version;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
 pub use input::{read, BadInput};
@@ -84,8 +84,22 @@ fn run(args: flags::Parsed) -> Result<()> {
     secrets::register_env(&sh);
     let root = project_root(&sh)?;
     sh.change_dir(&root);
-    // Settings in one place: [tool.xtask], then flags; every name checked
-    // before any git call.
+    let settings = checked_settings(&sh, &root, &args)?;
+    let upload_timeout = index_environment(&sh, &root, &args)?;
+    // `release --require-release-event`: read by github::check_release.
+    if args.switch("require-release-event") {
+        sh.set_var(github::REQUIRE_RELEASE_EVENT, "true");
+    }
+    dispatch(&sh, &root, &args, settings, upload_timeout)
+}
+
+/// Settings in one place: [tool.xtask], then flags; every name checked
+/// before any git call.
+fn checked_settings(
+    sh: &Shell,
+    root: &Utf8Path,
+    args: &flags::Parsed,
+) -> Result<settings::Settings> {
     let pyproject = std::fs::read_to_string(root.join(pyproject::FILE)).ok();
     let settings = settings::resolve(
         pyproject.as_deref(),
@@ -95,24 +109,35 @@ fn run(args: flags::Parsed) -> Result<()> {
             docs_branch: args.value("docs-branch").map(str::to_string),
         },
     )?;
-    let takes = |flag: &str| {
-        flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == flag))
-    };
-    if takes("remote") {
-        settings::require_remote(&sh, &settings.branches.remote)?;
+    if takes(args, "remote") {
+        settings::require_remote(sh, &settings.branches.remote)?;
     }
     // A release branch named explicitly (flag or setting) must exist on the
     // remote; the default `root` missing is the commands' own finding (with
     // how to configure another).
     let named_root = args.value("root-branch").is_some()
         || settings.branches.root != settings::Settings::default().branches.root;
-    if takes("root-branch") && named_root {
-        settings::require_branch(&sh, &settings.branches.remote, &settings.branches.root)?;
+    if takes(args, "root-branch") && named_root {
+        settings::require_branch(sh, &settings.branches.remote, &settings.branches.root)?;
     }
     // These read the history between tags and the release branch.
     if ["release", "tag", "status", "preflight"].contains(&args.command) {
-        git::Git::new(&sh).require_full_history(args.command, &settings.branches.remote)?;
+        git::Git::new(sh).require_full_history(args.command, &settings.branches.remote)?;
     }
+    Ok(settings)
+}
+
+/// The command declares this flag.
+fn takes(args: &flags::Parsed, flag: &str) -> bool {
+    flags::find(args.command).is_some_and(|c| c.flags.iter().any(|f| f.name == flag))
+}
+
+/// Twine's environment from the flags, and how long an upload may take.
+fn index_environment(
+    sh: &Shell,
+    root: &Utf8Path,
+    args: &flags::Parsed,
+) -> Result<std::time::Duration> {
     // The index as twine chooses it: flags stand for twine's variables,
     // which the twine run here reads too.
     for (flag, var) in [
@@ -124,32 +149,38 @@ fn run(args: flags::Parsed) -> Result<()> {
             sh.set_var(var, value);
         }
     }
-    secrets::register_env(&sh);
-    bound_git_transfers(&sh);
+    secrets::register_env(sh);
+    bound_git_transfers(sh);
     // An unknown repository or unreadable config file is bad input before
     // anything else is read or changed.
-    if takes("repository") {
-        index::IndexConfig::from_env(&sh, &root)?;
+    if takes(args, "repository") {
+        index::IndexConfig::from_env(sh, root)?;
     }
-    let upload_timeout = match args
+    let upload_timeout = args
         .value("upload-timeout")
         .map(str::to_string)
-        .or_else(|| sh.var("XTASK_UPLOAD_TIMEOUT").ok())
-    {
-        Some(value) => release_rules::parse_timeout("--upload-timeout", &value)?,
-        None => release::UPLOAD_TIMEOUT,
-    };
-    let b = settings.branches.clone();
-    // `release --require-release-event`: read by github::check_release.
-    if args.switch("require-release-event") {
-        sh.set_var(github::REQUIRE_RELEASE_EVENT, "true");
+        .or_else(|| sh.var("XTASK_UPLOAD_TIMEOUT").ok());
+    match upload_timeout {
+        Some(value) => Ok(release_rules::parse_timeout("--upload-timeout", &value)?),
+        None => Ok(release::UPLOAD_TIMEOUT),
     }
+}
+
+/// Each command with the options it takes.
+fn dispatch(
+    sh: &Shell,
+    root: &Utf8Path,
+    args: &flags::Parsed,
+    settings: settings::Settings,
+    upload_timeout: std::time::Duration,
+) -> Result<()> {
+    let b = settings.branches.clone();
     match args.command {
         "changelog-add" => pr::changelog_add(
-            &sh,
-            &root,
+            sh,
+            root,
             pr::AddOptions {
-                pr: pr::PullRequest::from_args(&sh, &args)?,
+                pr: pr::PullRequest::from_args(sh, args)?,
                 commit: args.switch("commit"),
                 dry_run: args.switch("dry-run"),
                 remote: b.remote.clone(),
@@ -157,13 +188,13 @@ fn run(args: flags::Parsed) -> Result<()> {
                 style: settings.changelog,
             },
         ),
-        "lint-pr" => match pr::PullRequest::from_args(&sh, &args)? {
+        "lint-pr" => match pr::PullRequest::from_args(sh, args)? {
             Some(pull) => pr::lint(&pull),
             None => Err(BadInput("lint-pr needs a pull_request event or --title".into()).into()),
         },
         "docs-deploy" => docs::deploy(
-            &sh,
-            &root,
+            sh,
+            root,
             docs::DeployOptions {
                 target: args.positionals[0].clone(),
                 dry_run: args.switch("dry-run"),
@@ -174,10 +205,10 @@ fn run(args: flags::Parsed) -> Result<()> {
                 spelling: settings.docs_spelling,
             },
         ),
-        "docs-list" => docs::list(&sh, &root, &b),
+        "docs-list" => docs::list(sh, root, &b),
         "release-rollback" => release_rollback::run(
-            &sh,
-            &root,
+            sh,
+            root,
             release_rollback::Options {
                 tag: version::Tag::parse(&args.positionals[0])?,
                 delete_tag: args.switch("delete-tag"),
@@ -188,16 +219,16 @@ fn run(args: flags::Parsed) -> Result<()> {
             },
         ),
         "status" => status::run(
-            &sh,
-            &root,
+            sh,
+            root,
             status::Options {
                 json: args.switch("json"),
                 branches: b.clone(),
             },
         ),
         "docs-rollback" => docs::rollback(
-            &sh,
-            &root,
+            sh,
+            root,
             docs::RollbackOptions {
                 series: args.positionals[0].clone(),
                 to: args.value("to").map(str::to_string),
@@ -205,48 +236,13 @@ fn run(args: flags::Parsed) -> Result<()> {
                 branches: b.clone(),
             },
         ),
-        "tools" => tools::run(&sh, &root, args.values("group"), args.switch("reinstall")),
-        "test" => testing::run(&sh, &root, &args.positionals),
-        "release" => release::run(
-            &sh,
-            &root,
-            release::Options {
-                tag: version::Tag::parse(&args.positionals[0])?,
-                step: args
-                    .value("step")
-                    .map(release::Step::from_arg)
-                    .transpose()?,
-                dry_run: args.switch("dry-run"),
-                remote: b.remote.clone(),
-                branch: b.root.clone(),
-                dist: args.value("dist").map(Utf8PathBuf::from),
-                expect_sha256: args
-                    .value("expect-sha256")
-                    .map(release_rules::parse_sha_list)
-                    .transpose()?,
-                upload_timeout,
-            },
-        ),
-        "rehearse" => rehearse::run(
-            &sh,
-            &root,
-            rehearse::Options {
-                tag: args
-                    .positionals
-                    .first()
-                    .map(|t| version::Tag::parse(t))
-                    .transpose()?,
-                keep: args.switch("keep"),
-                port: args.value("port").map(rehearse::parse_port).transpose()?,
-                find_links: args.value("find-links").map(Utf8PathBuf::from),
-                upload_timeout,
-                branches: b.clone(),
-                style: settings.changelog,
-            },
-        ),
+        "tools" => tools::run(sh, root, args.values("group"), args.switch("reinstall")),
+        "test" => testing::run(sh, root, &args.positionals),
+        "release" => release::run(sh, root, release_options(args, &b, upload_timeout)?),
+        "rehearse" => rehearse::run(sh, root, rehearse_options(args, &settings, upload_timeout)?),
         "preflight" => preflight::run(
-            &sh,
-            &root,
+            sh,
+            root,
             preflight::Options {
                 tag: args
                     .positionals
@@ -257,8 +253,8 @@ fn run(args: flags::Parsed) -> Result<()> {
             },
         ),
         "tag" => tagging::run(
-            &sh,
-            &root,
+            sh,
+            root,
             tagging::Options {
                 tag: version::Tag::parse(&args.positionals[0])?,
                 github_release: args.switch("github-release"),
@@ -269,6 +265,49 @@ fn run(args: flags::Parsed) -> Result<()> {
         ),
         other => unreachable!("command `{other}` is in the table but not dispatched"),
     }
+}
+
+fn release_options(
+    args: &flags::Parsed,
+    b: &settings::Branches,
+    upload_timeout: std::time::Duration,
+) -> Result<release::Options> {
+    Ok(release::Options {
+        tag: version::Tag::parse(&args.positionals[0])?,
+        step: args
+            .value("step")
+            .map(release::Step::from_arg)
+            .transpose()?,
+        dry_run: args.switch("dry-run"),
+        remote: b.remote.clone(),
+        branch: b.root.clone(),
+        dist: args.value("dist").map(Utf8PathBuf::from),
+        expect_sha256: args
+            .value("expect-sha256")
+            .map(release_rules::parse_sha_list)
+            .transpose()?,
+        upload_timeout,
+    })
+}
+
+fn rehearse_options(
+    args: &flags::Parsed,
+    settings: &settings::Settings,
+    upload_timeout: std::time::Duration,
+) -> Result<rehearse::Options> {
+    Ok(rehearse::Options {
+        tag: args
+            .positionals
+            .first()
+            .map(|t| version::Tag::parse(t))
+            .transpose()?,
+        keep: args.switch("keep"),
+        port: args.value("port").map(rehearse::parse_port).transpose()?,
+        find_links: args.value("find-links").map(Utf8PathBuf::from),
+        upload_timeout,
+        branches: settings.branches.clone(),
+        style: settings.changelog,
+    })
 }
 
 /// A git transfer that stalls (an HTTP remote that stops answering) ends

@@ -19,8 +19,9 @@ use crate::changelog::{self, Edit};
 use crate::flags;
 use crate::git::Git;
 use crate::github::{self, bool_field, inert, shown, string_field, untrusted};
+use crate::input::{read, BadInput};
 use crate::pr_rules;
-use crate::{read, ui, BadInput};
+use crate::ui;
 
 /// A pull request as the commands need it.
 pub struct PullRequest {
@@ -87,24 +88,7 @@ impl PullRequest {
             ),
         };
         if let Some(pull) = event.get("pull_request") {
-            let action = string_field(&event, "action", "action").map_err(malformed)?;
-            let merge = match action {
-                "closed" => {
-                    if bool_field(pull, "merged", "pull_request.merged").map_err(malformed)? {
-                        Merge::Into(base_branch(pull, "pull_request").map_err(malformed)?)
-                    } else {
-                        Merge::Not("the pull request was closed without merging".into())
-                    }
-                }
-                other => Merge::Not(format!(
-                    "the pull request event is `{}`, not a merge (`closed` with `merged: true`)",
-                    untrusted(other)
-                )),
-            };
-            let mut pr = from_json(pull, "pull_request").map_err(malformed)?;
-            pr.repository = repository;
-            pr.merge = merge;
-            return Ok(Some(pr));
+            return Self::from_pull_request_event(&event, pull, repository).map(Some);
         }
         if event.get("after").is_none() {
             bail!(malformed(
@@ -136,26 +120,7 @@ impl PullRequest {
         let pulls = api
             .pulls_for_commit(sha)
             .with_context(|| format!("finding the pull request merged as {sha}"))?;
-        let mut merged = Vec::new();
-        for (n, pull) in pulls.iter().enumerate() {
-            let what = format!("[{n}]");
-            let pr = from_json(pull, &what).map_err(unexpected(sha))?;
-            let is_merged = matches!(pull.get("merged_at"), Some(Value::String(_)));
-            if is_merged && base_branch(pull, &what).map_err(unexpected(sha))? == branch {
-                let exact = pull.get("merge_commit_sha").and_then(Value::as_str) == Some(sha);
-                if !merged
-                    .iter()
-                    .any(|(p, _): &(PullRequest, bool)| p.number == pr.number)
-                {
-                    merged.push((pr, exact));
-                }
-            }
-        }
-        // The pull request whose merge commit this is, when the API names
-        // several that contain it.
-        if merged.iter().filter(|(_, exact)| *exact).count() == 1 {
-            merged.retain(|(_, exact)| *exact);
-        }
+        let mut merged = merged_into(&pulls, sha, branch)?;
         match merged.len() {
             0 => Ok(None),
             1 => {
@@ -179,6 +144,58 @@ right one by hand with `cargo xtask changelog-add --pr N --title ... --label ...
             }
         }
     }
+
+    /// A `pull_request` event: the pull request, and whether it merged.
+    fn from_pull_request_event(
+        event: &Value,
+        pull: &Value,
+        repository: Option<String>,
+    ) -> Result<PullRequest> {
+        let action = string_field(event, "action", "action").map_err(malformed)?;
+        let merge = match action {
+            "closed" => {
+                if bool_field(pull, "merged", "pull_request.merged").map_err(malformed)? {
+                    Merge::Into(base_branch(pull, "pull_request").map_err(malformed)?)
+                } else {
+                    Merge::Not("the pull request was closed without merging".into())
+                }
+            }
+            other => Merge::Not(format!(
+                "the pull request event is `{}`, not a merge (`closed` with `merged: true`)",
+                untrusted(other)
+            )),
+        };
+        let mut pr = from_json(pull, "pull_request").map_err(malformed)?;
+        pr.repository = repository;
+        pr.merge = merge;
+        Ok(pr)
+    }
+}
+
+/// The pull requests merged into `branch` that contain commit `sha`, each
+/// once, with whether `sha` is its merge commit.
+fn merged_into(pulls: &[Value], sha: &str, branch: &str) -> Result<Vec<(PullRequest, bool)>> {
+    let mut merged = Vec::new();
+    for (n, pull) in pulls.iter().enumerate() {
+        let what = format!("[{n}]");
+        let pr = from_json(pull, &what).map_err(unexpected(sha))?;
+        let is_merged = matches!(pull.get("merged_at"), Some(Value::String(_)));
+        if is_merged && base_branch(pull, &what).map_err(unexpected(sha))? == branch {
+            let exact = pull.get("merge_commit_sha").and_then(Value::as_str) == Some(sha);
+            if !merged
+                .iter()
+                .any(|(p, _): &(PullRequest, bool)| p.number == pr.number)
+            {
+                merged.push((pr, exact));
+            }
+        }
+    }
+    // The pull request whose merge commit this is, when the API names
+    // several that contain it.
+    if merged.iter().filter(|(_, exact)| *exact).count() == 1 {
+        merged.retain(|(_, exact)| *exact);
+    }
+    Ok(merged)
 }
 
 fn malformed(why: String) -> BadInput {

@@ -22,13 +22,13 @@ use crate::changelog::{self, Edit};
 use crate::docs_versions;
 use crate::github;
 use crate::index;
+use crate::input::{read, BadInput};
 use crate::pyproject;
 use crate::settings::{Branches, ChangelogStyle};
 use crate::simple_index::sha256_hex;
 use crate::tools::Tools;
 use crate::ui::Steps;
 use crate::version::Tag;
-use crate::{read, BadInput};
 
 const USER: &str = "rehearsal";
 /// The local index's section in the rehearsal's twine config file.
@@ -174,75 +174,9 @@ fn rehearse(
     let work = dir.join("work");
     let xtask = env::current_exe().context("locating the running xtask")?;
     let tools_dir = tools.dir().to_string();
-    let Branches {
-        remote: remote_name,
-        root: branch,
-        ..
-    } = &opts.branches;
     let project = pyproject::read_name(&read(root, pyproject::FILE)?)?;
 
-    steps.run("clone", || {
-        cmd!(sh, "git init --quiet --bare -b {branch} {remote}").run()?;
-        cmd!(
-            sh,
-            "git clone --quiet --no-local --end-of-options {root} {work}"
-        )
-        .run()?;
-        let _work = sh.push_dir(&work);
-        cmd!(sh, "git checkout --quiet -B {branch}").run()?;
-        // The docs site as this clone last saw it, so the rehearsal follows
-        // its conventions (spelling, alias type, other files).
-        let docs = &opts.branches.docs;
-        let tracking = format!("+refs/remotes/{remote_name}/{docs}:refs/heads/{docs}");
-        let with_docs = cmd!(sh, "git fetch --quiet origin {tracking}")
-            .quiet()
-            .ignore_stderr()
-            .ignore_status()
-            .output()?
-            .status
-            .success();
-        cmd!(sh, "git remote remove origin").run()?;
-        cmd!(sh, "git remote add -- {remote_name} {remote}").run()?;
-        cmd!(sh, "git config user.name xtask-rehearsal").run()?;
-        cmd!(sh, "git config user.email rehearsal@localhost.invalid").run()?;
-        // Tags of the real project stay out: the rehearsal starts clean.
-        let tags = cmd!(sh, "git tag --list").read()?;
-        for t in tags.lines() {
-            cmd!(sh, "git tag -d {t}").quiet().ignore_stdout().run()?;
-        }
-        // Right after a release there is nothing to release: a marked entry
-        // (in this clone only) stands in for the next pull request.
-        let log = read(&work, changelog::FILE)?;
-        let mut note = String::new();
-        if changelog::recent_entries(&log).unwrap_or(0) == 0 {
-            if let Edit::Changed(after) =
-                changelog::add_entry_with(&log, "Internal", MARKED_ENTRY, 0, &opts.style)?
-            {
-                fs::write(work.join(changelog::FILE), after)
-                    .with_context(|| format!("writing {}", changelog::FILE))?;
-                let file = changelog::FILE;
-                cmd!(
-                    sh,
-                    "git commit --quiet -m 'Rehearsal: a marked changelog entry' -- {file}"
-                )
-                .run()?;
-                note = format!(
-                    "; `## {}` was empty: added a marked entry",
-                    changelog::RECENT
-                );
-            }
-        }
-        let pushed: Vec<&str> = if with_docs {
-            vec![branch, docs]
-        } else {
-            vec![branch]
-        };
-        cmd!(sh, "git push --quiet -- {remote_name} {pushed...}").run()?;
-        if with_docs {
-            note.push_str(&format!("; `{docs}` copied from {remote_name}/{docs}"));
-        }
-        Ok(format!("HEAD of this repository, remote {remote}{note}"))
-    })?;
+    steps.run("clone", || clone(sh, root, opts, &remote, &work))?;
 
     let port = steps_index(sh, tools, &dir, password, opts.port, sandbox, steps)?;
     let upload_url = format!("http://127.0.0.1:{port}/");
@@ -267,34 +201,7 @@ fn rehearse(
         &timeout,
     ];
 
-    let child = |args: &[&str]| -> Result<()> {
-        let mut running = Command::new(&xtask)
-            .args(args)
-            .current_dir(&work)
-            .env("XTASK_TOOLS_DIR", &tools_dir)
-            .env_remove("TWINE_REPOSITORY_URL")
-            .env_remove("TWINE_REPOSITORY")
-            .env_remove("TWINE_USERNAME")
-            .env_remove("TWINE_PASSWORD")
-            .env_remove("XTASK_INDEX_URL")
-            .env_remove("GITHUB_ACTIONS")
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("running xtask {}", args.join(" ")))?;
-        if let Some(out) = running.stdout.take() {
-            for line in BufReader::new(out).lines() {
-                let line = line.context("reading the output of xtask")?;
-                if let Some(shown) = shown_line(&line) {
-                    println!("{shown}");
-                }
-            }
-        }
-        let status = running.wait().context("waiting for xtask")?;
-        if !status.success() {
-            bail!("`cargo xtask {}` failed ({status})", args.join(" "));
-        }
-        Ok(())
-    };
+    let child = |args: &[&str]| run_child(&xtask, &work, &tools_dir, args);
     let name = tag.to_string();
     steps.run(&format!("tag {tag}"), || {
         child(&[&["tag", name.as_str()][..], &index_flags[..4]].concat())?;
@@ -313,52 +220,203 @@ fn rehearse(
 
     let consumer = dir.join("consumer");
     let installed = steps.run_value("install and import", || {
-        let python = tools.python();
-        // No pip of its own: the managed pip installs into it (saves ~6 s).
-        cmd!(sh, "{python} -m venv --without-pip {consumer}").run()?;
-        let target = consumer.join("bin").join("python");
-        let requirement = format!("{project}=={}", tag.pep440());
-        // The package from the local index only, so a same-named release on
-        // another index can never stand in for it; then its dependencies
-        // from pip's own configuration (index, credentials), or only from a
-        // wheel folder.
-        cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check --no-deps --index-url {simple} {requirement}")
-            .env_remove("PIP_FIND_LINKS")
-            .env_remove("PIP_EXTRA_INDEX_URL")
-            .run()
-            .with_context(|| format!("installing {requirement} from the local index"))?;
-        let sources: Vec<String> = match &opts.find_links {
-            Some(folder) => vec!["--no-index".into(), "--find-links".into(), folder.to_string()],
-            None => Vec::new(),
-        };
-        cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check {sources...} {requirement}")
-            .env_remove("PIP_FIND_LINKS")
-            .run()
-            .with_context(|| {
-                format!(
-                    "installing the dependencies of {requirement} from {}",
-                    match &opts.find_links {
-                        Some(folder) => format!("{folder} (--find-links)"),
-                        None => "pip's configured index (offline: pass --find-links DIR, a folder of wheels)".into(),
-                    }
-                )
-            })?;
-        // The installed distribution's own metadata: a package need not
-        // define `__version__`. One line, so the echoed command reads well.
-        let module = project.replace(['-', '.'], "_").to_lowercase();
-        let script = "import importlib, importlib.metadata as md, sys; importlib.import_module(sys.argv[2]); print(md.version(sys.argv[1]))";
-        let version = cmd!(sh, "{target} -c {script} {project} {module}")
-            .read()
-            .with_context(|| format!("importing {module} and reading its installed version"))?;
-        if version.trim() != tag.pep440() {
-            bail!("installed {version}, expected {}", tag.pep440());
-        }
-        let shown = format!("{project} {version} (importlib.metadata), `import {module}` works");
-        Ok((shown.clone(), shown))
+        install_and_import(sh, tools, opts, &consumer, &simple, &project, tag)
     })?;
 
-    // The report: what a maintainer would check by hand.
-    let _remote = sh.push_dir(&remote);
+    report(
+        sh,
+        &remote,
+        &opts.branches,
+        tag,
+        &project,
+        &simple,
+        &installed,
+    )
+}
+
+/// The sandbox's bare remote, and a clone of this repository's HEAD that
+/// pushes to it.
+fn clone(
+    sh: &Shell,
+    root: &Utf8Path,
+    opts: &Options,
+    remote: &Utf8Path,
+    work: &Utf8Path,
+) -> Result<String> {
+    let Branches {
+        remote: remote_name,
+        root: branch,
+        ..
+    } = &opts.branches;
+    cmd!(sh, "git init --quiet --bare -b {branch} {remote}").run()?;
+    cmd!(
+        sh,
+        "git clone --quiet --no-local --end-of-options {root} {work}"
+    )
+    .run()?;
+    let _work = sh.push_dir(work);
+    cmd!(sh, "git checkout --quiet -B {branch}").run()?;
+    // The docs site as this clone last saw it, so the rehearsal follows
+    // its conventions (spelling, alias type, other files).
+    let docs = &opts.branches.docs;
+    let tracking = format!("+refs/remotes/{remote_name}/{docs}:refs/heads/{docs}");
+    let with_docs = cmd!(sh, "git fetch --quiet origin {tracking}")
+        .quiet()
+        .ignore_stderr()
+        .ignore_status()
+        .output()?
+        .status
+        .success();
+    cmd!(sh, "git remote remove origin").run()?;
+    cmd!(sh, "git remote add -- {remote_name} {remote}").run()?;
+    cmd!(sh, "git config user.name xtask-rehearsal").run()?;
+    cmd!(sh, "git config user.email rehearsal@localhost.invalid").run()?;
+    // Tags of the real project stay out: the rehearsal starts clean.
+    let tags = cmd!(sh, "git tag --list").read()?;
+    for t in tags.lines() {
+        cmd!(sh, "git tag -d {t}").quiet().ignore_stdout().run()?;
+    }
+    // Right after a release there is nothing to release: a marked entry
+    // (in this clone only) stands in for the next pull request.
+    let log = read(work, changelog::FILE)?;
+    let mut note = String::new();
+    if changelog::recent_entries(&log).unwrap_or(0) == 0 {
+        if let Edit::Changed(after) =
+            changelog::add_entry_with(&log, "Internal", MARKED_ENTRY, 0, &opts.style)?
+        {
+            fs::write(work.join(changelog::FILE), after)
+                .with_context(|| format!("writing {}", changelog::FILE))?;
+            let file = changelog::FILE;
+            cmd!(
+                sh,
+                "git commit --quiet -m 'Rehearsal: a marked changelog entry' -- {file}"
+            )
+            .run()?;
+            note = format!(
+                "; `## {}` was empty: added a marked entry",
+                changelog::RECENT
+            );
+        }
+    }
+    let pushed: Vec<&str> = if with_docs {
+        vec![branch, docs]
+    } else {
+        vec![branch]
+    };
+    cmd!(sh, "git push --quiet -- {remote_name} {pushed...}").run()?;
+    if with_docs {
+        note.push_str(&format!("; `{docs}` copied from {remote_name}/{docs}"));
+    }
+    Ok(format!("HEAD of this repository, remote {remote}{note}"))
+}
+
+/// One xtask command in the sandbox's clone, against the sandbox's index
+/// only; its output shown as the rehearsal's.
+fn run_child(
+    xtask: &std::path::Path,
+    work: &Utf8Path,
+    tools_dir: &str,
+    args: &[&str],
+) -> Result<()> {
+    let mut running = Command::new(xtask)
+        .args(args)
+        .current_dir(work)
+        .env("XTASK_TOOLS_DIR", tools_dir)
+        .env_remove("TWINE_REPOSITORY_URL")
+        .env_remove("TWINE_REPOSITORY")
+        .env_remove("TWINE_USERNAME")
+        .env_remove("TWINE_PASSWORD")
+        .env_remove("XTASK_INDEX_URL")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running xtask {}", args.join(" ")))?;
+    if let Some(out) = running.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.context("reading the output of xtask")?;
+            if let Some(shown) = shown_line(&line) {
+                println!("{shown}");
+            }
+        }
+    }
+    let status = running.wait().context("waiting for xtask")?;
+    if !status.success() {
+        bail!("`cargo xtask {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// The released package installed from the local index into a fresh
+/// virtual environment, imported, and its installed version checked.
+fn install_and_import(
+    sh: &Shell,
+    tools: &Tools,
+    opts: &Options,
+    consumer: &Utf8Path,
+    simple: &str,
+    project: &str,
+    tag: &Tag,
+) -> Result<(String, String)> {
+    let python = tools.python();
+    // No pip of its own: the managed pip installs into it (saves ~6 s).
+    cmd!(sh, "{python} -m venv --without-pip {consumer}").run()?;
+    let target = consumer.join("bin").join("python");
+    let requirement = format!("{project}=={}", tag.pep440());
+    // The package from the local index only, so a same-named release on
+    // another index can never stand in for it; then its dependencies
+    // from pip's own configuration (index, credentials), or only from a
+    // wheel folder.
+    cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check --no-deps --index-url {simple} {requirement}")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .run()
+        .with_context(|| format!("installing {requirement} from the local index"))?;
+    let sources: Vec<String> = match &opts.find_links {
+        Some(folder) => vec![
+            "--no-index".into(),
+            "--find-links".into(),
+            folder.to_string(),
+        ],
+        None => Vec::new(),
+    };
+    cmd!(sh, "{python} -m pip --python {target} install --quiet --no-cache-dir --disable-pip-version-check {sources...} {requirement}")
+        .env_remove("PIP_FIND_LINKS")
+        .run()
+        .with_context(|| {
+            format!(
+                "installing the dependencies of {requirement} from {}",
+                match &opts.find_links {
+                    Some(folder) => format!("{folder} (--find-links)"),
+                    None => "pip's configured index (offline: pass --find-links DIR, a folder of wheels)".into(),
+                }
+            )
+        })?;
+    // The installed distribution's own metadata: a package need not
+    // define `__version__`. One line, so the echoed command reads well.
+    let module = project.replace(['-', '.'], "_").to_lowercase();
+    let script = "import importlib, importlib.metadata as md, sys; importlib.import_module(sys.argv[2]); print(md.version(sys.argv[1]))";
+    let version = cmd!(sh, "{target} -c {script} {project} {module}")
+        .read()
+        .with_context(|| format!("importing {module} and reading its installed version"))?;
+    if version.trim() != tag.pep440() {
+        bail!("installed {version}, expected {}", tag.pep440());
+    }
+    let shown = format!("{project} {version} (importlib.metadata), `import {module}` works");
+    Ok((shown.clone(), shown))
+}
+
+/// The report: what a maintainer would check by hand.
+fn report(
+    sh: &Shell,
+    remote: &Utf8Path,
+    branches: &Branches,
+    tag: &Tag,
+    project: &str,
+    simple: &str,
+    installed: &str,
+) -> Result<()> {
+    let (branch, name) = (&branches.root, tag.to_string());
+    let _remote = sh.push_dir(remote);
     let format = "--format=%h %s";
     let commit = cmd!(sh, "git log -1 {format} {branch}").read()?;
     let peeled = format!("{name}^{{commit}}");
@@ -366,14 +424,14 @@ fn rehearse(
     println!("\nrehearsal of {tag}: OK");
     println!("  remote {branch}:   {commit}");
     println!("  remote tag:    {tag} -> {tag_commit}");
-    for file in index::version_files(&project, &tag.pep440(), &index::fetch(&simple, &project)?) {
+    for file in index::version_files(project, &tag.pep440(), &index::fetch(simple, project)?) {
         println!(
             "  index file:    {}  sha256 {}",
             file.filename,
             file.sha256.as_deref().unwrap_or("?")
         );
     }
-    let docs = &opts.branches.docs;
+    let docs = &branches.docs;
     let versions = cmd!(sh, "git show {docs}:versions.json").read()?;
     for v in docs_versions::parse(&versions)? {
         println!(

@@ -19,10 +19,10 @@ use crate::git::Git;
 use crate::github;
 use crate::index::{self, IndexConfig, IndexFile};
 use crate::input::clip;
+use crate::input::{read, BadInput};
 use crate::pyproject;
 use crate::ui::{self, Steps};
 use crate::version::Tag;
-use crate::{read, BadInput};
 
 pub struct Options {
     pub tag: Tag,
@@ -199,7 +199,6 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
     };
 
     // Read everything, decide, then show the plan.
-    let tag_ref = Git::tag_ref(tag);
     let local_tags = git.release_tags()?;
     let remote_tags = remote_release_tags(sh, remote)?;
     let local_tag = local_tags.contains(tag);
@@ -222,9 +221,71 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
         &manage,
     )?;
 
+    print_scope(sh, &config, &case, tag);
+    print_github_step(&github, tag);
+    print_tag_step(&opts, local_tag, remote_tag, &github);
+    // A version the index received stays spent even while its tag stands:
+    // the remote keeps a record `tag` reads.
+    let record = match &case {
+        Case::Indexed { .. } => rollback_record(&git, remote, tag)?,
+        Case::NeverIndexed => None,
+    };
+    print_record(record.as_ref(), remote, tag);
+    let seen = Seen::of(&project, &version, &listing, 200);
+    print_index_step(&seen, &project, &version, &manage, opts.wait);
+    if opts.dry_run {
+        ui::would("apply the steps above");
+        return Ok(());
+    }
+    if !opts.yes {
+        confirm(tag)?;
+    }
+
+    let mut steps = Steps::new(github::Actions::from_env(sh));
+    let result = (|| -> Result<()> {
+        if let Github::Present { api, id, .. } = &github {
+            steps.run("delete the GitHub Release", || {
+                delete_github_release(api, *id)
+            })?;
+        }
+        if let Some(Record {
+            commit,
+            exists: false,
+        }) = &record
+        {
+            steps.run("record the rollback", || {
+                record_rollback(sh, &git, remote, tag, commit)
+            })?;
+        }
+        if opts.delete_tag && (local_tag || remote_tag) {
+            steps.run("delete the tag", || {
+                delete_tag(sh, &opts, local_tag, remote_tag, &github)
+            })?;
+        }
+        if opts.wait {
+            match seen {
+                Seen::Live { .. } => steps.run("wait for the yank", || {
+                    wait_for_yank(&config, &project, tag, &manage, timeout)
+                })?,
+                _ => println!(
+                    "    --wait: nothing to wait for ({})",
+                    seen.describe(&version)
+                ),
+            }
+        }
+        Ok(())
+    })();
+    steps.summary();
+    result?;
+    print_next(root, &case, &opts);
+    Ok(())
+}
+
+fn print_scope(sh: &Shell, config: &IndexConfig, case: &Case, tag: &Tag) {
+    let version = tag.pep440();
     println!("release rollback of {tag}:");
     println!("  index: {}", config.describe(sh));
-    match &case {
+    match case {
         Case::Indexed { next } => {
             println!("  {version} is on the index: the next release is {next}")
         }
@@ -232,7 +293,10 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             println!("  {version} never reached the index: the tag may be reused")
         }
     }
-    match &github {
+}
+
+fn print_github_step(github: &Github, tag: &Tag) {
+    match github {
         Github::NoToken => println!("  1. GitHub Release: not checked (no GITHUB_TOKEN): delete it by hand on the repository's Releases page first"),
         Github::Present { api, id, name } => println!(
             "  1. GitHub Release `{}` (id {id}) in {}: DELETE /repos/{}/releases/{id}",
@@ -245,7 +309,11 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             api.repository
         ),
     }
-    let delete_remote = format!(":{tag_ref}");
+}
+
+fn print_tag_step(opts: &Options, local_tag: bool, remote_tag: bool, github: &Github) {
+    let (tag, remote) = (&opts.tag, &opts.remote);
+    let delete_remote = format!(":{}", Git::tag_ref(tag));
     match (opts.delete_tag, local_tag || remote_tag) {
         (false, true) => println!("  2. tag: kept (pass --delete-tag to delete it)"),
         (false, false) => println!("  2. tag: {tag} exists neither here nor on {remote}"),
@@ -263,13 +331,11 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             }
         }
     }
-    // A version the index received stays spent even while its tag stands:
-    // the remote keeps a record `tag` reads.
-    let record = match &case {
-        Case::Indexed { .. } => rollback_record(&git, remote, tag)?,
-        Case::NeverIndexed => None,
-    };
-    if let Some(Record { commit, exists }) = &record {
+}
+
+fn print_record(record: Option<&Record>, remote: &str, tag: &Tag) {
+    let version = tag.pep440();
+    if let Some(Record { commit, exists }) = record {
         let name = Git::rollback_ref(tag);
         if *exists {
             println!("  record: {name} on {remote} already marks {version} as spent");
@@ -280,133 +346,122 @@ pub fn run(sh: &Shell, root: &Utf8Path, opts: Options) -> Result<()> {
             );
         }
     }
-    let seen = Seen::of(&project, &version, &listing, 200);
-    match &seen {
+}
+
+fn print_index_step(seen: &Seen, project: &str, version: &str, manage: &str, wait: bool) {
+    match seen {
         Seen::Missing { .. } | Seen::Failed(_) => {
             println!("  3. index: {project} {version} is not on the index")
         }
         Seen::Yanked => println!("  3. index: {project} {version} is already yanked"),
         Seen::Live { .. } => println!(
             "  3. index: {project} {version} is live; yanking is manual: open {manage}, choose Yank and give the reason{}",
-            if opts.wait { "; then wait until the index shows it yanked" } else { "" }
+            if wait { "; then wait until the index shows it yanked" } else { "" }
         ),
     }
-    if opts.dry_run {
-        ui::would("apply the steps above");
-        return Ok(());
-    }
-    if !opts.yes {
-        confirm(tag)?;
-    }
+}
 
-    let mut steps = Steps::new(github::Actions::from_env(sh));
-    let result =
-        (|| -> Result<()> {
-            if let Github::Present { api, id, .. } = &github {
-                steps.run("delete the GitHub Release", || {
-                    api.delete_release(*id).with_context(|| {
-                        format!(
-                            "GitHub still lists release {id}: the tag was not touched. Delete the \
+/// The GitHub Release deleted, as its release list proves.
+fn delete_github_release(api: &github::Api, id: u64) -> Result<String> {
+    api.delete_release(id).with_context(|| {
+        format!(
+            "GitHub still lists release {id}: the tag was not touched. Delete the \
 Release on the repository's Releases page (or give the token contents: write), then run this again"
-                        )
-                    })?;
-                    // A 404 from the delete may mean "not visible with this
-                    // token": only the release list proves it is gone.
-                    match api.releases()? {
-                        list if list.iter().any(|r| r["id"].as_u64() == Some(*id)) => bail!(
-                        "GitHub still lists release {id} of {} after the DELETE: the token may \
+        )
+    })?;
+    // A 404 from the delete may mean "not visible with this
+    // token": only the release list proves it is gone.
+    match api.releases()? {
+        list if list.iter().any(|r| r["id"].as_u64() == Some(id)) => bail!(
+            "GitHub still lists release {id} of {} after the DELETE: the token may \
 not be allowed to delete it (it needs contents: write); the tag was not touched. Delete the \
 Release on the repository's Releases page, then run this again",
-                        api.repository
-                    ),
-                        _ => Ok(format!("deleted release {id}")),
-                    }
-                })?;
-            }
-            if let Some(Record {
-                commit,
-                exists: false,
-            }) = &record
-            {
-                steps.run("record the rollback", || {
-                    if git.commit_of(commit)?.is_none() {
-                        // The tag is only on the remote: its commit is fetched
-                        // (into FETCH_HEAD alone) so it can be pointed at.
-                        let tag_ref = Git::tag_ref(tag);
-                        cmd!(
-                            sh,
-                            "git fetch --quiet --no-tags --end-of-options {remote} {tag_ref}"
-                        )
-                        .quiet()
-                        .run()
-                        .with_context(|| format!("fetching {tag} from {remote}"))?;
-                    }
-                    let refspec = format!("{commit}:{}", Git::rollback_ref(tag));
-                    cmd!(sh, "git push --quiet --end-of-options {remote} {refspec}")
-                        .quiet()
-                        .run()
-                        .with_context(|| {
-                            format!(
-                            "recording the rollback of {tag} on {remote} (the GitHub Release step \
+            api.repository
+        ),
+        _ => Ok(format!("deleted release {id}")),
+    }
+}
+
+/// The rollback recorded on the remote, at the tag's commit.
+fn record_rollback(sh: &Shell, git: &Git, remote: &str, tag: &Tag, commit: &str) -> Result<String> {
+    if git.commit_of(commit)?.is_none() {
+        // The tag is only on the remote: its commit is fetched
+        // (into FETCH_HEAD alone) so it can be pointed at.
+        let tag_ref = Git::tag_ref(tag);
+        cmd!(
+            sh,
+            "git fetch --quiet --no-tags --end-of-options {remote} {tag_ref}"
+        )
+        .quiet()
+        .run()
+        .with_context(|| format!("fetching {tag} from {remote}"))?;
+    }
+    let refspec = format!("{commit}:{}", Git::rollback_ref(tag));
+    cmd!(sh, "git push --quiet --end-of-options {remote} {refspec}")
+        .quiet()
+        .run()
+        .with_context(|| {
+            format!(
+                "recording the rollback of {tag} on {remote} (the GitHub Release step \
 is done; run this again to finish)"
-                        )
-                        })?;
-                    Ok(format!("{} on {remote}", Git::rollback_ref(tag)))
-                })?;
-            }
-            if opts.delete_tag && (local_tag || remote_tag) {
-                steps.run("delete the tag", || {
-                    let name = tag.to_string();
-                    if local_tag {
-                        cmd!(sh, "git tag -d {name}")
-                            .quiet()
-                            .ignore_stdout()
-                            .run()?;
-                    }
-                    if remote_tag {
-                        let refused = cmd!(
-                            sh,
-                            "git push --quiet --end-of-options {remote} {delete_remote}"
-                        )
-                        .quiet()
-                        .ignore_status()
-                        .output()
-                        .with_context(|| format!("deleting {tag} on {remote}"))?;
-                        if !refused.status.success() {
-                            bail!(
-                            "{remote} refused to delete the tag {tag} ({}). Done: {}. Not done: \
+            )
+        })?;
+    Ok(format!("{} on {remote}", Git::rollback_ref(tag)))
+}
+
+fn delete_tag(
+    sh: &Shell,
+    opts: &Options,
+    local_tag: bool,
+    remote_tag: bool,
+    github: &Github,
+) -> Result<String> {
+    let (tag, remote) = (&opts.tag, &opts.remote);
+    let delete_remote = format!(":{}", Git::tag_ref(tag));
+    let name = tag.to_string();
+    if local_tag {
+        cmd!(sh, "git tag -d {name}")
+            .quiet()
+            .ignore_stdout()
+            .run()?;
+    }
+    if remote_tag {
+        let refused = cmd!(
+            sh,
+            "git push --quiet --end-of-options {remote} {delete_remote}"
+        )
+        .quiet()
+        .ignore_status()
+        .output()
+        .with_context(|| format!("deleting {tag} on {remote}"))?;
+        if !refused.status.success() {
+            bail!(
+                "{remote} refused to delete the tag {tag} ({}). Done: {}. Not done: \
 {tag} still stands on {remote}{}. A tag protection rule or a pre-receive hook refuses it: once \
 the remote allows the deletion, run this rollback again; it converges, finding {} and deleting \
 only the remote tag",
-                            git_reason(&refused.stderr),
-                            done_before_tag(&github, local_tag, tag),
-                            if opts.wait { "; the yank was not waited for" } else { "" },
-                            match &github {
-                                Github::Present { .. } => "the GitHub Release gone",
-                                _ => "nothing else left to do",
-                            }
-                        );
-                        }
-                    }
-                    Ok(format!("{tag} deleted"))
-                })?;
-            }
-            if opts.wait {
-                match seen {
-                    Seen::Live { .. } => steps.run("wait for the yank", || {
-                        wait_for_yank(&config, &project, tag, &manage, timeout)
-                    })?,
-                    _ => println!(
-                        "    --wait: nothing to wait for ({})",
-                        seen.describe(&version)
-                    ),
+                git_reason(&refused.stderr),
+                done_before_tag(github, local_tag, tag),
+                if opts.wait {
+                    "; the yank was not waited for"
+                } else {
+                    ""
+                },
+                match github {
+                    Github::Present { .. } => "the GitHub Release gone",
+                    _ => "nothing else left to do",
                 }
-            }
-            Ok(())
-        })();
-    steps.summary();
-    result?;
-    match (&case, opts.delete_tag) {
+            );
+        }
+    }
+    Ok(format!("{tag} deleted"))
+}
+
+/// What comes after the rollback: the next version, or the tag again.
+fn print_next(root: &Utf8Path, case: &Case, opts: &Options) {
+    let tag = &opts.tag;
+    let version = tag.pep440();
+    match (case, opts.delete_tag) {
         (Case::Indexed { next }, _) => println!(
             "\nnext: {version} is spent. Fix on root (with its changelog entry under `## Recent Changes`), then cut {next} with `cargo xtask tag {next}` and publish it as a GitHub Release titled `{next}`"
         ),
@@ -425,7 +480,6 @@ then fix on root, then `cargo xtask tag {tag}`",
             "\nnext: {tag} still stands; to tag the fix as {tag}, run this again with --delete-tag, then `cargo xtask tag {tag}`"
         ),
     }
-    Ok(())
 }
 
 /// The remote's record that a version was rolled back.

@@ -98,13 +98,7 @@ fn checks(sh: &Shell, root: &Utf8Path, opts: &Options) -> Result<(String, State)
     } = opts;
     let upstream = format!("{remote}/{branch}");
     check_on_branch(&git, branch, remote)?;
-    let dirty = git.dirty_files()?;
-    if !dirty.is_empty() {
-        bail!(BadInput(format!(
-            "the working tree is not clean ({}): commit or stash these changes first",
-            clip(&dirty.join(", "))
-        )));
-    }
+    check_clean(&git)?;
     // Read the remote before anything: the release files parse, and the
     // GitHub Release can be made, or nothing is pushed.
     // A dry run asks the remote where the branch stands without fetching,
@@ -132,15 +126,7 @@ does not have; XTASK_INDEX_URL sets where to read it)",
         let versions = index::listed_versions(&project, &listed);
         Ok((listed, versions))
     };
-    if opts.github_release
-        && github::Api::from_env(sh, remote_url(sh, remote).as_deref())?.is_none()
-    {
-        bail!(BadInput(
-            "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
-GitHub URL as the remote): set them, or tag without --github-release; nothing was pushed"
-                .into()
-        ));
-    }
+    check_github_release(sh, opts)?;
 
     let name = tag.to_string();
     let local = git.commit_of(&Git::tag_ref(tag))?;
@@ -149,39 +135,24 @@ GitHub URL as the remote): set them, or tag without --github-release; nothing wa
         .find(|(n, _)| *n == name)
         .map(|(_, c)| c.clone());
     if local.is_some() || on_remote.is_some() {
-        let existing = local.clone().or(on_remote.clone()).unwrap_or_default();
-        let log = read(root, changelog::FILE)?;
-        let released = changelog::section(&log, tag).is_some();
+        let existing = local.or(on_remote.clone()).unwrap_or_default();
         let pushed = remote_head.as_deref() == Some(&head);
-        if git.remote_rollback(remote, tag)?.is_some() {
-            bail!(BadInput(format!(
-                "{tag} was rolled back (`release-rollback` recorded it as {} on {remote}): \
-the version is spent and is never published again. Tag the next patch: `cargo xtask tag {}`",
-                Git::rollback_ref(tag),
-                release_rules::next_release(tag, &[])
-            )));
-        }
-        if existing == head && on_remote.as_deref() == Some(&head) && released && pushed {
-            let (listed, versions) = read_index()?;
-            return already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions);
-        }
-        bail!(BadInput(format!(
-            "tag {tag} already exists (at {}): releases are immutable, tag the next \
-version, e.g. `cargo xtask tag {}`",
-            &existing[..existing.len().min(10)],
-            release_rules::next_release(tag, &[])
-        )));
+        let on_remote = on_remote.as_deref();
+        return existing_tag(
+            &git,
+            root,
+            opts,
+            &existing,
+            on_remote,
+            &head,
+            pushed,
+            &read_index,
+        )
+        .and_then(|(listed, versions)| {
+            already_tagged(sh, root, &git, tag, &project, &head, &listed, &versions)
+        });
     }
-    match remote_head {
-        Some(remote_head) if remote_head == head => {}
-        Some(_) => bail!(BadInput(format!(
-            "`{branch}` is not in sync with {upstream}: pull (or push) first so the \
-release commit lands on top of the published branch"
-        ))),
-        None => bail!(BadInput(format!(
-            "{upstream} is unknown: push `{branch}` to {remote} first"
-        ))),
-    }
+    check_in_sync(remote_head.as_deref(), &head, opts)?;
 
     // Ordering against tags and the changelog, the release files, then the
     // index and every known version.
@@ -209,19 +180,106 @@ Tag the next patch: `cargo xtask tag {}`",
         println!("    {c}");
     }
     // The preflight proved both edits can be made.
+    let edits = planned_edits(root, &log, tag)?;
+    Ok((
+        format!("{tag} is new and builds; {} file(s) to edit", edits.len()),
+        State::New(edits),
+    ))
+}
+
+/// `--github-release` can make the Release, or nothing is pushed.
+fn check_github_release(sh: &Shell, opts: &Options) -> Result<()> {
+    let remote = &opts.remote;
+    if opts.github_release
+        && github::Api::from_env(sh, remote_url(sh, remote).as_deref())?.is_none()
+    {
+        bail!(BadInput(
+            "--github-release needs GITHUB_TOKEN and the repository (GITHUB_REPOSITORY, or a \
+GitHub URL as the remote): set them, or tag without --github-release; nothing was pushed"
+                .into()
+        ));
+    }
+    Ok(())
+}
+
+fn check_clean(git: &Git) -> Result<()> {
+    let dirty = git.dirty_files()?;
+    if !dirty.is_empty() {
+        bail!(BadInput(format!(
+            "the working tree is not clean ({}): commit or stash these changes first",
+            clip(&dirty.join(", "))
+        )));
+    }
+    Ok(())
+}
+
+/// The tag exists: a re-run of a finished tag goes on to the index (the
+/// listing is returned), anything else is refused.
+#[allow(clippy::too_many_arguments)]
+fn existing_tag(
+    git: &Git,
+    root: &Utf8Path,
+    opts: &Options,
+    existing: &str,
+    on_remote: Option<&str>,
+    head: &str,
+    pushed: bool,
+    read_index: &dyn Fn() -> Result<Listing>,
+) -> Result<Listing> {
+    let Options { tag, remote, .. } = opts;
+    let log = read(root, changelog::FILE)?;
+    let released = changelog::section(&log, tag).is_some();
+    if git.remote_rollback(remote, tag)?.is_some() {
+        bail!(BadInput(format!(
+            "{tag} was rolled back (`release-rollback` recorded it as {} on {remote}): \
+the version is spent and is never published again. Tag the next patch: `cargo xtask tag {}`",
+            Git::rollback_ref(tag),
+            release_rules::next_release(tag, &[])
+        )));
+    }
+    if existing == head && on_remote == Some(head) && released && pushed {
+        return read_index();
+    }
+    bail!(BadInput(format!(
+        "tag {tag} already exists (at {}): releases are immutable, tag the next \
+version, e.g. `cargo xtask tag {}`",
+        &existing[..existing.len().min(10)],
+        release_rules::next_release(tag, &[])
+    )));
+}
+
+/// The release commit lands on top of the published branch.
+fn check_in_sync(remote_head: Option<&str>, head: &str, opts: &Options) -> Result<()> {
+    let Options { remote, branch, .. } = opts;
+    let upstream = format!("{remote}/{branch}");
+    match remote_head {
+        Some(remote_head) if remote_head == head => Ok(()),
+        Some(_) => bail!(BadInput(format!(
+            "`{branch}` is not in sync with {upstream}: pull (or push) first so the \
+release commit lands on top of the published branch"
+        ))),
+        None => bail!(BadInput(format!(
+            "{upstream} is unknown: push `{branch}` to {remote} first"
+        ))),
+    }
+}
+
+/// The release commit's edits: (file, before, after) of each file it changes.
+fn planned_edits(
+    root: &Utf8Path,
+    log: &str,
+    tag: &Tag,
+) -> Result<Vec<(&'static str, String, String)>> {
     let mut edits: Vec<(&'static str, String, String)> = Vec::new();
     let at = |file: &'static str| move |e: BadInput| github::located(file, "", e);
-    if let Edit::Changed(after) = changelog::rotate(&log, tag).map_err(at(changelog::FILE))? {
-        edits.push((changelog::FILE, log.clone(), after));
+    if let Edit::Changed(after) = changelog::rotate(log, tag).map_err(at(changelog::FILE))? {
+        edits.push((changelog::FILE, log.to_string(), after));
     }
     let py = read(root, pyproject::FILE)?;
     if let Edit::Changed(after) = pyproject::sync_version(&py, tag).map_err(at(pyproject::FILE))? {
         edits.push((pyproject::FILE, py, after));
     }
-    Ok((
-        format!("{tag} is new and builds; {} file(s) to edit", edits.len()),
-        State::New(edits),
-    ))
+    Ok(edits)
 }
 
 /// The tag exists and is pushed with its release commit: a re-run. If the
@@ -328,6 +386,50 @@ fn commit_tag_and_push(
     steps: &mut Steps,
 ) -> Result<()> {
     let git = Git::new(sh);
+    steps.run("release commit", || release_commit(&git, root, opts, edits))?;
+    steps.run("tag and push", || tag_and_push(sh, &git, opts, edits))?;
+    Ok(())
+}
+
+/// The release commit of the edits (none: HEAD is tagged as it is).
+fn release_commit(
+    git: &Git,
+    root: &Utf8Path,
+    opts: &Options,
+    edits: &[(&str, String, String)],
+) -> Result<String> {
+    let Options { tag, dry_run, .. } = opts;
+    if edits.is_empty() {
+        return Ok("nothing to edit: tagging HEAD".into());
+    }
+    for (file, before, after) in edits {
+        ui::print_diff(file, before, after);
+    }
+    let files: Vec<&str> = edits.iter().map(|(f, _, _)| *f).collect();
+    let message = format!("Release {tag}");
+    if *dry_run {
+        ui::would(&format!(
+            "write and commit {} as \"{message}\"",
+            files.join(", ")
+        ));
+        return Ok("planned".into());
+    }
+    for (file, _, after) in edits {
+        let path = root.join(file);
+        fs::write(&path, after).with_context(|| format!("writing {path}"))?;
+    }
+    git.commit(&files, &message)?;
+    Ok(format!("committed {}", files.join(", ")))
+}
+
+/// The annotated tag and one atomic push of branch and tag; a failed push
+/// is undone here, unless an identical run won the race.
+fn tag_and_push(
+    sh: &Shell,
+    git: &Git,
+    opts: &Options,
+    edits: &[(&str, String, String)],
+) -> Result<String> {
     let Options {
         tag,
         dry_run,
@@ -336,91 +438,63 @@ fn commit_tag_and_push(
         ..
     } = opts;
     let tag_ref = Git::tag_ref(tag);
-
-    steps.run("release commit", || {
-        if edits.is_empty() {
-            return Ok("nothing to edit: tagging HEAD".into());
-        }
-        for (file, before, after) in edits {
-            ui::print_diff(file, before, after);
-        }
-        let files: Vec<&str> = edits.iter().map(|(f, _, _)| *f).collect();
-        let message = format!("Release {tag}");
-        if *dry_run {
-            ui::would(&format!(
-                "write and commit {} as \"{message}\"",
-                files.join(", ")
+    let message = format!("Release {tag}");
+    let refs = [
+        format!("refs/heads/{branch}:refs/heads/{branch}"),
+        format!("{tag_ref}:{tag_ref}"),
+    ];
+    if *dry_run {
+        ui::would(&format!("run `git tag -a {tag} -m \"{message}\"`"));
+        ui::would(&format!(
+            "run `git push --atomic {remote} {}`",
+            refs.join(" ")
+        ));
+        return Ok("planned".into());
+    }
+    let name = tag.to_string();
+    cmd!(sh, "git tag -a {name} -m {message}")
+        .quiet()
+        .run()
+        .with_context(|| format!("creating the annotated tag {tag}"))?;
+    let ours = git.tree_of(&tag_ref)?;
+    let pushed = git.push_once(remote, &refs)?;
+    if pushed == Push::Done {
+        return Ok(format!("pushed {branch} and {tag} to {remote}"));
+    }
+    // Leave the clone as it was: the next attempt starts clean.
+    let _ = cmd!(sh, "git tag -d {name}")
+        .quiet()
+        .ignore_status()
+        .ignore_stdout()
+        .run();
+    if !edits.is_empty() {
+        let _ = git.reset_keep("HEAD~1");
+    }
+    let report = match pushed {
+        Push::Race(report) | Push::Failed(report) => report,
+        Push::Done => String::new(),
+    };
+    // Lost a race to an identical `tag` run: the same release is done.
+    let theirs = git
+        .remote_tags(remote)?
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, commit)| commit);
+    if let Some(commit) = theirs {
+        git.fetch_branch(remote, branch)?;
+        let _ = git.fetch_tag(remote, tag);
+        let same_tree = git.tree_of(&commit)?;
+        if same_tree.is_some() && same_tree == ours {
+            let _ = git.reset_keep(&format!("refs/remotes/{remote}/{branch}"));
+            return Ok(format!(
+                "another run pushed the same release of {tag} first ({}): nothing to do",
+                &commit[..commit.len().min(10)]
             ));
-            return Ok("planned".into());
         }
-        for (file, _, after) in edits {
-            let path = root.join(file);
-            fs::write(&path, after).with_context(|| format!("writing {path}"))?;
-        }
-        git.commit(&files, &message)?;
-        Ok(format!("committed {}", files.join(", ")))
-    })?;
-
-    steps.run("tag and push", || {
-        let message = format!("Release {tag}");
-        let refs = [
-            format!("refs/heads/{branch}:refs/heads/{branch}"),
-            format!("{tag_ref}:{tag_ref}"),
-        ];
-        if *dry_run {
-            ui::would(&format!("run `git tag -a {tag} -m \"{message}\"`"));
-            ui::would(&format!(
-                "run `git push --atomic {remote} {}`",
-                refs.join(" ")
-            ));
-            return Ok("planned".into());
-        }
-        let name = tag.to_string();
-        cmd!(sh, "git tag -a {name} -m {message}")
-            .quiet()
-            .run()
-            .with_context(|| format!("creating the annotated tag {tag}"))?;
-        let ours = git.tree_of(&tag_ref)?;
-        let pushed = git.push_once(remote, &refs)?;
-        if pushed == Push::Done {
-            return Ok(format!("pushed {branch} and {tag} to {remote}"));
-        }
-        // Leave the clone as it was: the next attempt starts clean.
-        let _ = cmd!(sh, "git tag -d {name}")
-            .quiet()
-            .ignore_status()
-            .ignore_stdout()
-            .run();
-        if !edits.is_empty() {
-            let _ = git.reset_keep("HEAD~1");
-        }
-        let report = match pushed {
-            Push::Race(report) | Push::Failed(report) => report,
-            Push::Done => String::new(),
-        };
-        // Lost a race to an identical `tag` run: the same release is done.
-        let theirs = git
-            .remote_tags(remote)?
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, commit)| commit);
-        if let Some(commit) = theirs {
-            git.fetch_branch(remote, branch)?;
-            let _ = git.fetch_tag(remote, tag);
-            let same_tree = git.tree_of(&commit)?;
-            if same_tree.is_some() && same_tree == ours {
-                let _ = git.reset_keep(&format!("refs/remotes/{remote}/{branch}"));
-                return Ok(format!(
-                    "another run pushed the same release of {tag} first ({}): nothing to do",
-                    &commit[..commit.len().min(10)]
-                ));
-            }
-        }
-        bail!(
-            "pushing {branch} and {tag} to {remote} failed (nothing was pushed; the local \
+    }
+    bail!(
+        "pushing {branch} and {tag} to {remote} failed (nothing was pushed; the local \
 commit and tag were undone): pull, then run `cargo xtask tag {tag}` again\n{}",
-            crate::secrets::redact(&report)
-        )
-    })?;
-    Ok(())
+        crate::secrets::redact(&report)
+    )
 }

@@ -244,7 +244,7 @@ fn is_package_variable(name: &str) -> bool {
 /// The pinned workflow linter: `npm ci --prefix tools` when
 /// `tools/package-lock.json` changed since the last install.
 fn workflow_linter(sh: &Shell, root: &Utf8Path) -> Result<()> {
-    let lock = crate::read(root, "tools/package-lock.json")?;
+    let lock = crate::input::read(root, "tools/package-lock.json")?;
     let modules = root.join("tools").join("node_modules");
     let stamp = modules.join(".xtask-installed.json");
     if fs::read_to_string(&stamp).ok().as_deref() == Some(lock.as_str()) {

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
-use crate::BadInput;
+use crate::input::BadInput;
 
 /// The installer's own lock: one pinned uv, every platform's hash.
 pub const UV_LOCK: &str = "tools/uv.lock";
@@ -177,7 +177,7 @@ impl Tools {
         groups.dedup();
         let mut locks = Vec::new();
         for &group in &groups {
-            locks.push((group, crate::read(root, &group.lock_file())?));
+            locks.push((group, crate::input::read(root, &group.lock_file())?));
         }
         let stamp_text: String = locks.iter().map(|(_, l)| l.as_str()).collect();
 
@@ -204,7 +204,7 @@ impl Tools {
         if !force && groups.len() < Group::ALL.len() {
             let mut all = String::new();
             for group in Group::ALL {
-                all.push_str(&crate::read(root, &group.lock_file())?);
+                all.push_str(&crate::input::read(root, &group.lock_file())?);
             }
             let everything = tools(dir.join(venv_name(&Group::ALL)), Group::ALL.to_vec());
             if everything.is_current(&all) {
@@ -292,7 +292,7 @@ for name in sys.argv[1:]:\n    print(name, m.version(name))";
 /// uv from `tools/uv.lock`, installed into `<dir>/uv` by pip (the
 /// interpreter's own, else one in a throwaway bootstrap environment).
 fn ensure_uv(sh: &Shell, root: &Utf8Path, dir: &Utf8Path) -> Result<Utf8PathBuf> {
-    let lock = crate::read(root, UV_LOCK)?;
+    let lock = crate::input::read(root, UV_LOCK)?;
     let target = dir.join("uv");
     let uv = target.join("bin").join("uv");
     let stamp = target.join("xtask-installed.lock");

@@ -12,8 +12,8 @@ use xshell::Shell;
 
 use crate::http;
 use crate::input::clip;
+use crate::input::BadInput;
 use crate::version::Tag;
-use crate::BadInput;
 
 /// The REST API version this client is written against.
 pub const API_VERSION: &str = "2022-11-28";
