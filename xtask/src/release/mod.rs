@@ -115,6 +115,54 @@ impl Step {
     }
 }
 
+/// The `--step` flag's help in `flags`, naming the steps of [`STEPS`].
+pub const STEP_FLAG_HELP: &str = match std::str::from_utf8(&STEP_FLAG_HELP_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("step names are UTF-8"),
+};
+
+const STEP_FLAG_HELP_START: &str = "run one step alone: ";
+const STEP_NAME_SEPARATOR: &str = ", ";
+
+// A const string joined from the table: flags' command list is a const.
+const STEP_FLAG_HELP_BYTES: [u8; STEP_FLAG_HELP_LEN] = {
+    let mut out = [0; STEP_FLAG_HELP_LEN];
+    let mut at = put(&mut out, 0, STEP_FLAG_HELP_START);
+    let mut i = 0;
+    while i < STEPS.len() {
+        if i > 0 {
+            at = put(&mut out, at, STEP_NAME_SEPARATOR);
+        }
+        at = put(&mut out, at, STEPS[i].name);
+        i += 1;
+    }
+    out
+};
+
+const STEP_FLAG_HELP_LEN: usize = {
+    let mut len = STEP_FLAG_HELP_START.len();
+    let mut i = 0;
+    while i < STEPS.len() {
+        if i > 0 {
+            len += STEP_NAME_SEPARATOR.len();
+        }
+        len += STEPS[i].name.len();
+        i += 1;
+    }
+    len
+};
+
+/// Copies `text` into `out` at `at`; returns where it ends.
+const fn put<const N: usize>(out: &mut [u8; N], at: usize, text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        out[at + i] = bytes[i];
+        i += 1;
+    }
+    at + bytes.len()
+}
+
 /// For the workflow test in `flags`: a `--step` name the binary accepts.
 #[cfg(test)]
 pub fn is_step(name: &str) -> bool {
@@ -436,5 +484,9 @@ mod tests {
             .map(|e| e.0)
             .unwrap_or_default();
         assert!(err.contains("validate, changelog"), "{err}");
+        assert_eq!(
+            STEP_FLAG_HELP,
+            "run one step alone: validate, changelog, version, build, check, publish, verify, revert"
+        );
     }
 }
