@@ -284,7 +284,7 @@ them with `--step publish --dist DIR --expect-sha256 \"$SHA256\"`.",
             FlagSpec {
                 name: "step",
                 value: Some("NAME"),
-                help: "run one step alone: validate, changelog, version, build, check, publish, verify, revert",
+                help: crate::release::STEP_FLAG_HELP,
             },
             FlagSpec {
                 name: "require-release-event",
