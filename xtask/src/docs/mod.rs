@@ -17,6 +17,7 @@ mod list;
 mod push;
 mod restore;
 mod rollback;
+mod rollback_plan;
 mod show;
 mod site;
 mod worktree;

@@ -10,12 +10,14 @@ use xshell::{cmd, Shell};
 use super::guard::guard_docs_branch;
 use super::push::{push_docs, reset_local_branch, retry_when_moved, Attempt};
 use super::restore::commit_restored;
+use super::rollback_plan::{
+    after_rollback, deleted_by_rollback, last_deploy, parse_series_log, plan_rollback,
+    restored_paths, rollback_message, undid, RollbackPlan, SeriesCommit,
+};
 use super::show::{dry_run_banner, print_versions, short};
 use super::site::{read_ref, read_remote, DocsState, DRY_RUN_REF};
 use super::worktree::prune_worktrees;
-use crate::docs_versions::{
-    self as versions, DocsVersion, RollbackPlan, SeriesCommit, VERSIONS_FILE,
-};
+use crate::docs_versions::{self as versions, DocsVersion, VERSIONS_FILE};
 use crate::git::{Git, PrivateRefs};
 use crate::input::{clip, BadInput, CLIP};
 use crate::settings::Branches;
@@ -127,7 +129,7 @@ fn missing_series(
     if opts.to.is_none() {
         for name in [series.to_string(), format!("v{series}")] {
             let history = series_history(sh, head, &name)?;
-            if let Some((deploy, by)) = versions::deleted_by_rollback(&history) {
+            if let Some((deploy, by)) = deleted_by_rollback(&history) {
                 println!(
                     "{name}: its only deploy {} was rolled back already by {} (the series was \
 deleted): nothing to do",
@@ -157,7 +159,7 @@ fn plan_restore(
     let git = Git::new(sh);
     let history = series_history(sh, head, &name)?;
     let (undo, target) = match &opts.to {
-        None => match versions::plan_rollback(&name, &history)? {
+        None => match plan_rollback(&name, &history)? {
             RollbackPlan::AlreadyUndone { deploy, by } => {
                 println!(
                     "{name}: its last deploy {} was rolled back already by {}: nothing to do \
@@ -184,7 +186,7 @@ fn plan_restore(
         Some(t) => entry_at(&git, t, &name)?,
         None => None,
     };
-    let after = versions::after_rollback(
+    let after = after_rollback(
         &state.versions,
         target_entry.as_ref(),
         &name,
@@ -193,7 +195,7 @@ fn plan_restore(
     let current = state.versions.iter().find(|v| v.name == name);
     Ok(Some(Restore {
         paths: restored_paths(&name, current, target_entry.as_ref()),
-        message: versions::rollback_message(&name, &undo, target.as_deref()),
+        message: rollback_message(&name, &undo, target.as_deref()),
         name,
         undo,
         target,
@@ -207,33 +209,6 @@ fn entry_at(git: &Git, rev: &str, name: &str) -> Result<Option<DocsVersion>> {
         Some(json) => versions::parse(&json)?.into_iter().find(|v| v.name == name),
         None => None,
     })
-}
-
-/// The newest deploy in `history` (not itself a rollback), else `head`.
-fn last_deploy(history: &[SeriesCommit], head: &str) -> String {
-    history
-        .iter()
-        .find(|c| versions::undid(&c.message).is_none())
-        .map(|c| c.commit.clone())
-        .unwrap_or_else(|| head.to_string())
-}
-
-/// Aliases the series keeps: restored from the target where it held them
-/// there too, else left as they are.
-fn restored_paths(
-    name: &str,
-    current: Option<&DocsVersion>,
-    target: Option<&DocsVersion>,
-) -> Vec<String> {
-    let mut paths = vec![name.to_string()];
-    match (target, current) {
-        (Some(t), Some(c)) => {
-            paths.extend(c.aliases.iter().filter(|a| t.aliases.contains(a)).cloned())
-        }
-        (None, Some(c)) => paths.extend(c.aliases.iter().cloned()),
-        _ => {}
-    }
-    paths
 }
 
 fn print_plan(b: &Branches, restore: &Restore, state: &DocsState) {
@@ -294,28 +269,6 @@ fn series_history(sh: &Shell, head: &str, name: &str) -> Result<Vec<SeriesCommit
     Ok(parse_series_log(&out))
 }
 
-/// `git log` records (`%H`, `%P`, `%B`, split by `\x1f`, ended by `\x1e`).
-fn parse_series_log(out: &str) -> Vec<SeriesCommit> {
-    out.split('\x1e')
-        .filter_map(|record| {
-            let mut fields = record.trim_start_matches('\n').splitn(3, '\x1f');
-            let commit = fields.next()?.trim().to_string();
-            if commit.is_empty() {
-                return None;
-            }
-            let parent = fields
-                .next()
-                .and_then(|p| p.split_whitespace().next())
-                .map(str::to_string);
-            Some(SeriesCommit {
-                commit,
-                parent,
-                message: fields.next().unwrap_or_default().to_string(),
-            })
-        })
-        .collect()
-}
-
 /// Checks `--to REV`: a commit of the docs branch's history where the
 /// series existed, or, for a series deployed once, a state before that
 /// deploy (`None`: a deletion).
@@ -370,7 +323,7 @@ the docs branch itself; pick one from `git log --oneline {docs} -- {name}`"
 fn before_only_deploy(git: &Git, commit: &str, history: &[SeriesCommit]) -> Result<bool> {
     let deploys: Vec<&SeriesCommit> = history
         .iter()
-        .filter(|c| versions::undid(&c.message).is_none())
+        .filter(|c| undid(&c.message).is_none())
         .collect();
     if let [only] = deploys.as_slice() {
         if only.commit != commit && git.is_ancestor(commit, &only.commit)? {
@@ -378,42 +331,4 @@ fn before_only_deploy(git: &Git, commit: &str, history: &[SeriesCommit]) -> Resu
         }
     }
     Ok(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rollback_restores_the_series_and_the_aliases_it_held_there() {
-        let now = DocsVersion::plain("0.7", &["latest-release", "stable"]);
-        let then = DocsVersion::plain("0.7", &["stable"]);
-        assert_eq!(
-            restored_paths("0.7", Some(&now), Some(&then)),
-            ["0.7", "stable"]
-        );
-        assert_eq!(
-            restored_paths("0.7", Some(&now), None),
-            ["0.7", "latest-release", "stable"]
-        );
-        assert_eq!(restored_paths("0.7", None, None), ["0.7"]);
-    }
-
-    #[test]
-    fn the_series_log_is_read_record_by_record() {
-        let out = "aaa\x1fppp qqq\x1fDeployed 0.7\n\nbody\n\x1e\nbbb\x1f\x1fRoot\n\x1e\n";
-        let log = parse_series_log(out);
-        assert_eq!(log.len(), 2);
-        assert_eq!(
-            (log[0].commit.as_str(), log[0].parent.as_deref()),
-            ("aaa", Some("ppp"))
-        );
-        assert_eq!(log[0].message, "Deployed 0.7\n\nbody\n");
-        assert_eq!(
-            (log[1].commit.as_str(), log[1].parent.as_deref()),
-            ("bbb", None)
-        );
-        assert_eq!(last_deploy(&log, "head"), "aaa");
-        assert_eq!(last_deploy(&[], "head"), "head");
-    }
 }
