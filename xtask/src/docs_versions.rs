@@ -1,6 +1,7 @@
 //! Pure decisions over mike's `versions.json`: which spelling a series
-//! already has, whether `latest-release` moves, what a deploy or a
-//! rollback leaves behind. mike enforces none of these rules itself.
+//! already has, whether `latest-release` moves, what a deploy leaves
+//! behind, where a site breaks its own conventions. mike enforces none of
+//! these rules itself. What a rollback restores is `docs/rollback_plan.rs`.
 
 use anyhow::Result;
 
@@ -504,28 +505,42 @@ pub fn site_problems(
     branch: &str,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    out.extend(spelling_or_order_problem(versions, branch));
+    out.extend(shared_alias_problems(versions, branch));
+    out.extend(alias_type_problem(versions, aliases, branch));
+    out
+}
+
+fn joined_names(list: &[&DocsVersion], separator: &str) -> String {
+    list.iter()
+        .map(|v| v.name.as_str())
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// The series to redeploy for a fix that needs one, as the fix names it.
+fn newest_or_placeholder(versions: &[DocsVersion]) -> String {
+    newest(versions).map_or("X.Y".to_string(), |s| s.to_string())
+}
+
+/// Two spellings of series, else (one spelling) a list not newest first.
+fn spelling_or_order_problem(versions: &[DocsVersion], branch: &str) -> Option<(String, String)> {
     let numbered: Vec<&DocsVersion> = versions.iter().filter(|v| v.series().is_some()).collect();
     if site_spelling(versions) == SiteSpelling::Mixed {
         let keep = new_series_spelling(versions, SeriesSpelling::Bare);
         let (kept, other): (Vec<&DocsVersion>, Vec<&DocsVersion>) =
             numbered.iter().partition(|v| spelling_of(&v.name) == keep);
-        let names = |list: &[&DocsVersion]| {
-            list.iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        out.push((
+        Some((
             format!(
                 "the docs site spells its series two ways ({} and {}): mike sorts every \
 `v`-prefixed name below every bare one, so the version selector is out of order",
-                names(&kept).replace(' ', ", "),
-                names(&other).replace(' ', ", ")
+                joined_names(&kept, ", "),
+                joined_names(&other, ", ")
             ),
             format!(
                 "keep the spelling of `{LATEST}`: `mike delete --branch {branch} --push {}`, then \
 `cargo xtask docs-deploy` each of those series again ({})",
-                names(&other),
+                joined_names(&other, " "),
                 other
                     .iter()
                     .filter_map(|v| v.series())
@@ -533,26 +548,27 @@ pub fn site_problems(
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        ));
+        ))
     } else if numbered.windows(2).any(|w| w[0].series() < w[1].series()) {
-        out.push((
+        Some((
             format!(
                 "versions.json does not list the series newest first ({}), so neither does \
 the version selector",
-                numbered
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                joined_names(&numbered, ", ")
             ),
             format!(
                 "cargo xtask docs-deploy {} (mike rewrites the list in its order)",
-                newest(versions).map_or("X.Y".to_string(), |s| s.to_string())
+                newest_or_placeholder(versions)
             ),
-        ));
+        ))
+    } else {
+        None
     }
-    // One alias, one version: mike serves the alias from one place only,
-    // so a second holder in versions.json is a selector entry that lies.
+}
+
+/// One alias, one version: mike serves the alias from one place only, so
+/// a second holder in versions.json is a selector entry that lies.
+fn shared_alias_problems(versions: &[DocsVersion], branch: &str) -> Vec<(String, String)> {
     let mut holders: Vec<(&str, Vec<&str>)> = Vec::new();
     for v in versions {
         for alias in &v.aliases {
@@ -562,11 +578,11 @@ the version selector",
             }
         }
     }
-    for (alias, names) in holders.iter().filter(|(_, names)| names.len() > 1) {
+    let problem = |(alias, names): &(&str, Vec<&str>)| {
         let fix = if *alias == LATEST {
             format!(
                 "cargo xtask docs-deploy {}",
-                newest(versions).map_or("X.Y".to_string(), |s| s.to_string())
+                newest_or_placeholder(versions)
             )
         } else {
             format!(
@@ -575,45 +591,56 @@ the one of {} that should keep it",
                 names.join(", ")
             )
         };
-        out.push((
-            format!(
-                "alias `{alias}` is listed on more than one docs version ({}) in versions.json: \
+        let found = format!(
+            "alias `{alias}` is listed on more than one docs version ({}) in versions.json: \
 the site serves it from one of them only",
-                names.join(", ")
-            ),
-            fix,
-        ));
-    }
+            names.join(", ")
+        );
+        (found, fix)
+    };
+    holders
+        .iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(problem)
+        .collect()
+}
+
+/// Aliases of two types: each odd one made again as `latest-release` is.
+fn alias_type_problem(
+    versions: &[DocsVersion],
+    aliases: &[(String, AliasKind)],
+    branch: &str,
+) -> Option<(String, String)> {
     let kind = site_alias_kind(aliases, AliasKind::Symlink);
     let odd: Vec<&(String, AliasKind)> = aliases.iter().filter(|(_, k)| *k != kind).collect();
-    if !odd.is_empty() {
-        let fixes: Vec<String> = odd
-            .iter()
-            .map(|(alias, _)| {
-                let version = versions
-                    .iter()
-                    .find(|v| v.aliases.contains(alias))
-                    .map_or("VERSION", |v| v.name.as_str());
-                format!(
-                    "`mike delete --branch {branch} --push {alias}` then `mike alias --branch \
-{branch} --push --alias-type {} {version} {alias}`",
-                    kind.as_mike()
-                )
-            })
-            .collect();
-        out.push((
-            format!(
-                "the docs site's aliases are of two types ({}): keep the one `{LATEST}` has",
-                aliases
-                    .iter()
-                    .map(|(a, k)| format!("{a} is a {}", k.as_mike()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            fixes.join("; "),
-        ));
+    if odd.is_empty() {
+        return None;
     }
-    out
+    let fixes: Vec<String> = odd
+        .iter()
+        .map(|(alias, _)| {
+            let version = versions
+                .iter()
+                .find(|v| v.aliases.contains(alias))
+                .map_or("VERSION", |v| v.name.as_str());
+            format!(
+                "`mike delete --branch {branch} --push {alias}` then `mike alias --branch \
+{branch} --push --alias-type {} {version} {alias}`",
+                kind.as_mike()
+            )
+        })
+        .collect();
+    Some((
+        format!(
+            "the docs site's aliases are of two types ({}): keep the one `{LATEST}` has",
+            aliases
+                .iter()
+                .map(|(a, k)| format!("{a} is a {}", k.as_mike()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        fixes.join("; "),
+    ))
 }
 
 /// versions.json with each alias kept on its first holder (mike lists the
@@ -653,46 +680,6 @@ pub fn default_target(index_html: &str) -> Option<String> {
     Some(rest[..end].trim_end_matches('/').to_string())
 }
 
-/// The version list after rolling `name` back to its state in `target`
-/// (`None`: the series did not exist then, so it is deleted). The series
-/// keeps the aliases it holds now (`latest-release` stays where it is);
-/// other versions stay as they are. Refused when `latest-release` or the
-/// site default would point at nothing.
-pub fn after_rollback(
-    current: &[DocsVersion],
-    target: Option<&DocsVersion>,
-    name: &str,
-    default: Option<&str>,
-) -> Result<Vec<DocsVersion>, BadInput> {
-    let mut out: Vec<DocsVersion> = current.iter().filter(|v| v.name != name).cloned().collect();
-    if let Some(t) = target {
-        let mut restored = t.clone();
-        restored.aliases = current
-            .iter()
-            .find(|v| v.name == name)
-            .map(|v| v.aliases.clone())
-            .unwrap_or_default();
-        out.push(restored);
-    }
-    mike_order(&mut out);
-    if resolves(current, LATEST) && !resolves(&out, LATEST) {
-        return Err(BadInput(format!(
-            "rolling back {name} would delete it, and `{LATEST}` names it: deploy the \
-previous release's docs instead (`cargo xtask docs-deploy vX.Y.Z`), or roll back with --to \
-a docs commit where {name} existed"
-        )));
-    }
-    if let Some(default) = default {
-        if resolves(current, default) && !resolves(&out, default) {
-            return Err(BadInput(format!(
-                "rolling back {name} would leave the site's default `{default}` pointing at \
-nothing: deploy a version for it first"
-            )));
-        }
-    }
-    Ok(out)
-}
-
 /// Files a project has and mike never writes at a site's top level.
 const PROJECT_FILES: &[&str] = &[
     "pyproject.toml",
@@ -712,83 +699,6 @@ pub fn not_a_site(names: &[&str]) -> Option<String> {
         return Some(format!("it has no {VERSIONS_FILE}"));
     }
     None
-}
-
-/// The trailer a rollback commit records the deploy it undid in.
-pub const UNDID: &str = "Xtask-Rollback-Undid";
-
-/// One commit of the docs branch that changed a series' directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SeriesCommit {
-    pub commit: String,
-    pub parent: Option<String>,
-    pub message: String,
-}
-
-/// The deploy a rollback commit undid, from its message's trailer.
-pub fn undid(message: &str) -> Option<&str> {
-    message
-        .lines()
-        .find_map(|l| l.strip_prefix(UNDID)?.strip_prefix(':'))
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-}
-
-/// What rolling a series back (without `--to`) does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RollbackPlan {
-    /// Undo the deploy `undo`: restore the state of its parent `to`
-    /// (`None`: the first commit of the branch, so the series goes away).
-    Restore { undo: String, to: Option<String> },
-    /// The last deploy was undone already, by `by`.
-    AlreadyUndone { deploy: String, by: String },
-}
-
-/// `history`: the commits that changed the series, newest first. The last
-/// deploy is the newest one that is not a rollback; a rollback of it
-/// already on the branch makes this a no-op, so rolling back twice never
-/// puts the undone deploy back.
-pub fn plan_rollback(name: &str, history: &[SeriesCommit]) -> Result<RollbackPlan, BadInput> {
-    let Some(at) = history.iter().position(|c| undid(&c.message).is_none()) else {
-        return Err(BadInput(format!(
-            "the docs branch has no deploy of {name} to roll back"
-        )));
-    };
-    let deploy = &history[at];
-    if let Some(by) = history[..at]
-        .iter()
-        .find(|c| undid(&c.message) == Some(deploy.commit.as_str()))
-    {
-        return Ok(RollbackPlan::AlreadyUndone {
-            deploy: deploy.commit.clone(),
-            by: by.commit.clone(),
-        });
-    }
-    Ok(RollbackPlan::Restore {
-        undo: deploy.commit.clone(),
-        to: deploy.parent.clone(),
-    })
-}
-
-/// For a series no longer on the site, `(deploy, by)` when the newest
-/// commit that changed its directory is a rollback (it deleted the
-/// series, undoing `deploy`): rolling back again is then a no-op.
-pub fn deleted_by_rollback(history: &[SeriesCommit]) -> Option<(String, String)> {
-    let newest = history.first()?;
-    undid(&newest.message).map(|deploy| (deploy.to_string(), newest.commit.clone()))
-}
-
-/// The message of a rollback commit, with the trailer `plan_rollback` reads.
-pub fn rollback_message(name: &str, undo: &str, to: Option<&str>) -> String {
-    let short = |c: &str| c[..c.len().min(10)].to_string();
-    let what = match to {
-        Some(t) => format!("Roll back docs {name} to {}", short(t)),
-        None => format!("Delete docs {name} (roll back its only deploy)"),
-    };
-    format!(
-        "{what}\n\n{UNDID}: {undo}\nXtask-Rollback-To: {}\n",
-        to.unwrap_or("none")
-    )
 }
 
 #[cfg(test)]
@@ -841,25 +751,6 @@ mod tests {
         list.iter()
             .map(|v| format!("{}{:?}", v.name, v.aliases))
             .collect()
-    }
-
-    #[test]
-    fn a_series_deleted_by_a_rollback_is_rolled_back_already() {
-        let commit = |c: &str, message: &str| SeriesCommit {
-            commit: c.into(),
-            parent: None,
-            message: message.into(),
-        };
-        let deleted = commit("r1", &rollback_message("0.6", "d1", None));
-        let deploy = commit("d1", "Deployed abc to 0.6 with MkDocs 1.6.1 and mike 2.2.0");
-        assert_eq!(
-            deleted_by_rollback(&[deleted.clone(), deploy.clone()]),
-            Some(("d1".into(), "r1".into()))
-        );
-        // Deleted by hand (mike delete) after the rollback: not ours to skip.
-        let by_hand = commit("m1", "Removed 0.6 with mike 2.2.0");
-        assert_eq!(deleted_by_rollback(&[by_hand, deleted, deploy]), None);
-        assert_eq!(deleted_by_rollback(&[]), None);
     }
 
     #[test]
@@ -1191,77 +1082,5 @@ mod tests {
         let html = "<noscript>\n<meta http-equiv=\"refresh\" content=\"1; url=latest-release/\" />";
         assert_eq!(default_target(html).as_deref(), Some("latest-release"));
         assert_eq!(default_target("<html></html>"), None);
-    }
-
-    #[test]
-    fn rollback_restores_one_entry_and_keeps_the_aliases() {
-        let now = [v("1.0", &[LATEST]), v("0.7", &[])];
-        // 0.7 had a title before its last deploy: only its entry changes.
-        let mut old = v("0.7", &[]);
-        old.title = "0.7 (old)".into();
-        let after = after_rollback(&now, Some(&old), "0.7", Some(LATEST)).expect("ok");
-        assert_eq!(after, vec![v("1.0", &[LATEST]), old.clone()]);
-        // The first deploy of 0.7 rolled back: 0.7 goes away.
-        let after = after_rollback(&now, None, "0.7", Some(LATEST)).expect("ok");
-        assert_eq!(after, vec![v("1.0", &[LATEST])]);
-        // 1.0 holds latest-release and would be deleted: refused.
-        let err = after_rollback(&now, None, "1.0", Some(LATEST)).expect_err("refused");
-        assert!(err.0.contains("`latest-release` names it"), "{err}");
-        // 1.0 before it held latest-release: it keeps the alias it holds now.
-        let after = after_rollback(&now, Some(&v("1.0", &[])), "1.0", Some(LATEST)).expect("ok");
-        assert_eq!(after, now.to_vec());
-        // A default that names a version directly is guarded too.
-        let err = after_rollback(&now, None, "0.7", Some("0.7")).expect_err("refused");
-        assert!(err.0.contains("site's default `0.7`"), "{err}");
-        // An alias another version holds now is not taken back.
-        let after =
-            after_rollback(&now, Some(&v("0.7", &[LATEST])), "0.7", Some(LATEST)).expect("ok");
-        assert_eq!(after, now.to_vec());
-    }
-
-    #[test]
-    fn rolling_back_twice_never_redoes_the_undone_deploy() {
-        let c = |commit: &str, parent: Option<&str>, message: &str| SeriesCommit {
-            commit: commit.into(),
-            parent: parent.map(str::to_string),
-            message: message.into(),
-        };
-        let d1 = c("d1", None, "Deployed a to 0.7");
-        let d2 = c("d2", Some("x"), "Deployed b to 0.7");
-        assert_eq!(
-            plan_rollback("0.7", &[d2.clone(), d1.clone()]),
-            Ok(RollbackPlan::Restore {
-                undo: "d2".into(),
-                to: Some("x".into())
-            })
-        );
-        let r = c("r1", Some("d2"), &rollback_message("0.7", "d2", Some("x")));
-        assert_eq!(undid(&r.message), Some("d2"));
-        assert_eq!(
-            plan_rollback("0.7", &[r.clone(), d2.clone(), d1.clone()]),
-            Ok(RollbackPlan::AlreadyUndone {
-                deploy: "d2".into(),
-                by: "r1".into()
-            })
-        );
-        // A new deploy after the rollback is undone normally.
-        let d3 = c("d3", Some("r1"), "Deployed c to 0.7");
-        assert_eq!(
-            plan_rollback("0.7", &[d3, r, d2, d1.clone()]),
-            Ok(RollbackPlan::Restore {
-                undo: "d3".into(),
-                to: Some("r1".into())
-            })
-        );
-        // The only deploy, the branch's first commit: a deletion.
-        assert_eq!(
-            plan_rollback("0.7", &[d1]),
-            Ok(RollbackPlan::Restore {
-                undo: "d1".into(),
-                to: None
-            })
-        );
-        assert!(plan_rollback("0.7", &[]).is_err());
-        assert_eq!(undid("Deployed x\n\nSigned-off-by: a"), None);
     }
 }
