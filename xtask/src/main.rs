@@ -42,7 +42,7 @@ use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{cmd, Shell};
 
-pub use input::{read, BadInput};
+use input::BadInput;
 
 fn main() -> ExitCode {
     // Before anything else (one thread yet): the Actions ID-token request
