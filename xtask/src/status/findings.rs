@@ -565,11 +565,11 @@ mod tests {
         semver::Version::parse(s).expect("version")
     }
 
-    fn tag(s: &str) -> Tag {
+    pub(super) fn tag(s: &str) -> Tag {
         Tag::parse(s).expect("tag")
     }
 
-    fn tagref(s: &str, oid: &str) -> TagRef {
+    pub(super) fn tagref(s: &str, oid: &str) -> TagRef {
         TagRef {
             tag: tag(s),
             object: oid.into(),
@@ -593,7 +593,7 @@ mod tests {
         }
     }
 
-    fn dv(name: &str, aliases: &[&str]) -> DocsVersion {
+    pub(super) fn dv(name: &str, aliases: &[&str]) -> DocsVersion {
         DocsVersion::plain(name, aliases)
     }
 
@@ -830,22 +830,11 @@ refs/tags/v0.7.0` instead)",
 /// finds exactly its problem and fix.
 #[cfg(test)]
 mod finding_tables {
+    use super::tests::{dv, tag, tagref};
     use super::*;
     use crate::preflight_rules::Problem;
 
     type Change = fn(&mut Facts);
-
-    fn tag(s: &str) -> Tag {
-        Tag::parse(s).expect("tag")
-    }
-
-    fn tagref(s: &str, oid: &str) -> TagRef {
-        TagRef {
-            tag: tag(s),
-            object: oid.into(),
-            commit: oid.into(),
-        }
-    }
 
     fn listed(s: &str, yanked: bool) -> Listed {
         Listed {
@@ -853,10 +842,6 @@ mod finding_tables {
             yanked,
             complete: true,
         }
-    }
-
-    fn dv(name: &str, aliases: &[&str]) -> DocsVersion {
-        DocsVersion::plain(name, aliases)
     }
 
     /// v0.6.0 and v0.7.0 released, tagged here and on the remote, with docs.
