@@ -499,15 +499,17 @@ fn rollback_record(git: &Git, remote: &str, tag: &Tag) -> Result<Option<Record>>
             exists: true,
         }));
     }
-    let name = tag.to_string();
-    let remote_commit = git
-        .remote_tags(remote)?
-        .into_iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, c)| c);
+    // The local tag's commit when there is one; the remote is asked only
+    // for a tag that exists there alone.
     let commit = match git.commit_of(&Git::tag_ref(tag))? {
         Some(commit) => Some(commit),
-        None => remote_commit,
+        None => {
+            let name = tag.to_string();
+            git.remote_tags(remote)?
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, c)| c)
+        }
     };
     Ok(commit.map(|commit| Record {
         commit,
